@@ -1,0 +1,210 @@
+"""Block-wise E and M statistics of a Bernoulli mixture (dense, sparse, missing).
+
+A block is a slice of rows. The functions here take one block and the
+current parameters and return sufficient statistics; the estimators sum them
+over blocks, so memory beyond X stays O(block rows x n_components +
+n_components x n_features). The same functions serve any engine that can map
+over row blocks and add up the results.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+# Rows per block aim at about this many entries of X (a few hundred KiB), so
+# that a block read by the E-step is still in cache for the M-step product.
+_BLOCK_ENTRIES = 1 << 15
+
+
+def row_blocks(n_rows, n_features, block_entries=_BLOCK_ENTRIES):
+    """Yield slices covering ``range(n_rows)`` in blocks of similar size."""
+    size = max(64, block_entries // max(n_features, 1))
+    for start in range(0, n_rows, size):
+        yield slice(start, min(start + size, n_rows))
+
+
+class BernoulliParams:
+    """Per-iteration logarithms of the parameters, computed once, used per block.
+
+    Attributes are cast to the computation dtype of X.
+    """
+
+    def __init__(self, weights, means, dtype):
+        with np.errstate(divide="ignore"):
+            self.log_weights = np.log(weights).astype(dtype)
+        log_p = np.log(means)
+        log_q = np.log1p(-means)
+        self.log_q = log_q.astype(dtype)
+        self.log_odds_t = np.ascontiguousarray((log_p - log_q).T, dtype=dtype)
+        self.log_q_sum = log_q.sum(axis=1).astype(dtype)
+
+
+def _split_missing(Xb):
+    """Return (X with NaN set to 0, missing indicator or None) for a block."""
+    if sp.issparse(Xb):
+        nan = np.isnan(Xb.data)
+        if not nan.any():
+            return Xb, None
+        missing = Xb.copy()
+        missing.data = nan.astype(Xb.dtype)
+        missing.eliminate_zeros()
+        filled = Xb.copy()
+        filled.data = np.where(nan, 0, filled.data).astype(Xb.dtype)
+        filled.eliminate_zeros()
+        return filled, missing
+    nan = np.isnan(Xb)
+    if not nan.any():
+        return Xb, None
+    return np.where(nan, 0, Xb).astype(Xb.dtype, copy=False), nan.astype(Xb.dtype)
+
+
+def block_log_prob(Xb, params):
+    """Per-component log-likelihood of a block of rows; NaN entries are skipped.
+
+    Returns ``(log_prob, filled, missing)``: ``filled`` is the block with
+    NaN replaced by 0 and ``missing`` the 0/1 indicator of NaN (``None`` when
+    the block has none), for reuse by the M-step statistics.
+    """
+    filled, missing = _split_missing(Xb)
+    log_prob = np.asarray(filled @ params.log_odds_t)
+    log_prob += params.log_q_sum
+    if missing is not None:
+        # Missing entries contribute nothing: remove the log(1 - p) they got.
+        log_prob -= np.asarray(missing @ params.log_q.T)
+    return log_prob, filled, missing
+
+
+def log_normalize(weighted):
+    """Row-wise log-sum-exp; returns ``(log_norm, resp)`` with resp = exp(w - norm)."""
+    row_max = weighted.max(axis=1, keepdims=True)
+    resp = weighted - row_max
+    np.exp(resp, out=resp)
+    total = resp.sum(axis=1, keepdims=True)
+    resp /= total
+    log_norm = (np.log(total) + row_max)[:, 0]
+    return log_norm, resp
+
+
+def block_e_step(Xb, params):
+    """Return ``(log_norm, resp, filled, missing)`` for a block of rows."""
+    log_prob, filled, missing = block_log_prob(Xb, params)
+    log_prob += params.log_weights
+    log_norm, resp = log_normalize(log_prob)
+    return log_norm, resp, filled, missing
+
+
+def block_m_stats(resp, filled, missing, sample_weight):
+    """Sufficient statistics of one block given its responsibilities.
+
+    Returns ``(nk, xk, missing_k)``: the weighted responsibility sums
+    (n_components,), ``resp.T @ X`` (n_components, n_features) and, when the
+    block has missing entries, ``resp.T @ missing`` (else ``None``).
+    """
+    if sample_weight is not None:
+        resp = resp * sample_weight[:, None]
+    nk = resp.sum(axis=0, dtype=np.float64)
+    if sp.issparse(filled):
+        xk = np.asarray(filled.T @ resp).T
+        missing_k = None if missing is None else np.asarray(missing.T @ resp).T
+    else:
+        xk = resp.T @ filled
+        missing_k = None if missing is None else resp.T @ missing
+    return nk, xk, missing_k
+
+
+class BernoulliStats:
+    """Running sums of the sufficient statistics over blocks."""
+
+    def __init__(self, n_components, n_features):
+        self.nk = np.zeros(n_components)
+        self.xk = np.zeros((n_components, n_features))
+        self.missing_k = None
+        self.log_lik = 0.0
+
+    def add(self, nk, xk, missing_k, log_lik=0.0):
+        self.nk += nk
+        self.xk += xk
+        if missing_k is not None:
+            if self.missing_k is None:
+                self.missing_k = np.zeros_like(self.xk)
+            self.missing_k += missing_k
+        self.log_lik += log_lik
+
+
+def bernoulli_pass(X, sample_weight, params):
+    """One fused E and M pass over X: statistics and log-likelihood sum.
+
+    Each block is read once: its responsibilities are computed and
+    immediately turned into sufficient statistics while the block is hot.
+    """
+    n_rows, n_features = X.shape
+    stats = BernoulliStats(params.log_weights.shape[0], n_features)
+    for rows in row_blocks(n_rows, n_features):
+        sw = sample_weight[rows]
+        log_norm, resp, filled, missing = block_e_step(X[rows], params)
+        nk, xk, missing_k = block_m_stats(resp, filled, missing, sw)
+        stats.add(nk, xk, missing_k, float(sw @ log_norm))
+    return stats
+
+
+def bernoulli_m_step(stats, alpha, clip_eps):
+    """Weights and success probabilities from the summed statistics.
+
+    ``means = (resp.T @ x + alpha) / (observed responsibility + 2 alpha)``,
+    the posterior mode under a Beta(1 + alpha, 1 + alpha) prior, clipped to
+    ``[clip_eps, 1 - clip_eps]`` so that no log-probability is infinite.
+    """
+    tiny = 10 * np.finfo(np.float64).eps
+    nk = stats.nk + tiny
+    weights = nk / nk.sum()
+    observed = nk[:, None]
+    if stats.missing_k is not None:
+        observed = observed - stats.missing_k
+        observed = np.maximum(observed, tiny)
+    means = (stats.xk + alpha) / (observed + 2 * alpha)
+    np.clip(means, clip_eps, 1 - clip_eps, out=means)
+    return weights, means
+
+
+def resp_stats(X, resp, sample_weight):
+    """Sufficient statistics from given responsibilities (used by initialisation)."""
+    stats = BernoulliStats(resp.shape[1], X.shape[1])
+    for rows in row_blocks(X.shape[0], X.shape[1]):
+        filled, missing = _split_missing(X[rows])
+        stats.add(*block_m_stats(resp[rows], filled, missing, sample_weight[rows]))
+    return stats
+
+
+def bernoulli_log_prob(X, params):
+    """Per-component log-likelihood of every row of X, block by block."""
+    out = np.empty((X.shape[0], params.log_weights.shape[0]), dtype=params.log_q.dtype)
+    for rows in row_blocks(X.shape[0], X.shape[1]):
+        out[rows] = block_log_prob(X[rows], params)[0]
+    return out
+
+
+def unique_binary_rows(X, max_features=52):
+    """Collapse identical 0/1 rows of X when few distinct rows exist.
+
+    Each row is read as the binary digits of an integer key (exact in
+    float64 for up to 52 features). Returns ``(first, inverse)`` — the index
+    of one row of each distinct pattern and, for every row, the index of its
+    pattern — or ``None`` when collapsing would not halve the work or X has
+    too many features or any missing value.
+    """
+    n_rows, n_features = X.shape
+    if n_features > max_features or n_rows < 64:
+        return None
+    if sp.issparse(X):
+        if np.isnan(X.data).any():
+            return None
+    powers = np.ldexp(1.0, np.arange(n_features))
+    keys = np.empty(n_rows)
+    for rows in row_blocks(n_rows, n_features):
+        block = X[rows]
+        keys[rows] = np.asarray(block @ powers).ravel()
+    if np.isnan(keys).any():
+        return None
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if 2 * uniq.shape[0] > n_rows:
+        return None
+    return first, inverse.reshape(-1)

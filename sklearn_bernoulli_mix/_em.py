@@ -1,0 +1,334 @@
+"""The EM driver and the estimator base shared by every mixture in the package."""
+
+import warnings
+from time import perf_counter
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+
+class _Progress:
+    """Verbose messages in the style of scikit-learn's mixtures."""
+
+    def __init__(self, verbose, interval):
+        self.verbose = verbose
+        self.interval = interval
+        self._t0 = self._t_iter = perf_counter()
+
+    def init_begin(self, i):
+        if self.verbose:
+            print(f"Initialization {i}")
+            self._t0 = self._t_iter = perf_counter()
+
+    def iter_end(self, n_iter, change, label="ll change"):
+        if not self.verbose or n_iter % self.interval:
+            return
+        if self.verbose == 1:
+            print(f"  Iteration {n_iter}")
+        else:
+            now = perf_counter()
+            print(
+                f"  Iteration {n_iter}\t time lapse {now - self._t_iter:.5f}s\t "
+                f"{label} {change:.5g}"
+            )
+            self._t_iter = now
+
+    def init_end(self, lower_bound, converged):
+        if not self.verbose:
+            return
+        status = "converged" if converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {status}.")
+        else:
+            print(
+                f"Initialization {status}. time lapse "
+                f"{perf_counter() - self._t0:.5f}s\t lower bound {lower_bound:.5f}."
+            )
+
+
+def iterate(step, params, *, max_iter, is_converged, lower_bound=-np.inf, progress):
+    """Run ``params = step(params)`` until ``is_converged`` or ``max_iter``.
+
+    ``step(params)`` returns ``(new_params, lower_bound, info)`` where
+    ``lower_bound`` is the mean log-likelihood of the *incoming* parameters
+    (the E-step's by-product, as in scikit-learn's mixtures) and ``info`` is
+    whatever the convergence test needs. ``is_converged(change, info)`` sees
+    the change of the lower bound since the previous iteration.
+
+    Returns ``(params, lower_bounds, n_iter, converged, info)``.
+    """
+    lower_bounds = []
+    info = None
+    for n_iter in range(1, max_iter + 1):
+        previous = lower_bound
+        params, lower_bound, info = step(params)
+        lower_bounds.append(lower_bound)
+        change = lower_bound - previous
+        progress.iter_end(n_iter, change)
+        if is_converged(change, info):
+            return params, lower_bounds, n_iter, True, info
+    return params, lower_bounds, max_iter, False, info
+
+
+def fit_em(
+    estimator,
+    *,
+    initialize,
+    step,
+    is_converged,
+    n_init,
+    warm_start_params=None,
+    warm_start_lower_bound=-np.inf,
+    unconverged_message,
+):
+    """Fit with ``n_init`` starts and keep the one with the best lower bound.
+
+    ``initialize(random_state)`` returns starting parameters. With
+    ``warm_start_params`` a single run continues from them instead. Sets
+    ``converged_``, ``n_iter_``, ``lower_bound_`` and ``lower_bounds_`` on the
+    estimator, warns when the best start did not converge, and returns
+    ``(best_params, info)``.
+    """
+    progress = _Progress(estimator.verbose, estimator.verbose_interval)
+    random_state = check_random_state(estimator.random_state)
+    best = None
+    starts = 1 if warm_start_params is not None else n_init
+    for i in range(starts):
+        progress.init_begin(i)
+        if warm_start_params is not None:
+            params, lower_bound = warm_start_params, warm_start_lower_bound
+        else:
+            params, lower_bound = initialize(random_state), -np.inf
+        params, lower_bounds, n_iter, converged, info = iterate(
+            step,
+            params,
+            max_iter=estimator.max_iter,
+            is_converged=is_converged,
+            lower_bound=lower_bound,
+            progress=progress,
+        )
+        progress.init_end(lower_bounds[-1], converged)
+        if best is None or lower_bounds[-1] > best[1][-1]:
+            best = (params, lower_bounds, n_iter, converged, info)
+    params, lower_bounds, n_iter, converged, info = best
+    estimator.converged_ = converged
+    estimator.n_iter_ = n_iter
+    estimator.lower_bound_ = float(lower_bounds[-1])
+    estimator.lower_bounds_ = [float(lb) for lb in lower_bounds]
+    if not converged:
+        warnings.warn(unconverged_message(info), ConvergenceWarning, stacklevel=3)
+    return params, info
+
+
+def _zero_likelihood_error(rows, offset=0):
+    shown = ", ".join(str(int(r) + offset) for r in rows[:10])
+    more = "" if len(rows) <= 10 else f" and {len(rows) - 10} more"
+    return ValueError(
+        f"Row(s) {shown}{more} of X have zero likelihood under every component, "
+        "so no mixture of these components can explain them. Check the data or "
+        "add a component that gives these rows positive likelihood."
+    )
+
+
+class _MixtureBase(DensityMixin, BaseEstimator):
+    """Methods shared by the mixtures once their parameters are fitted.
+
+    Subclasses implement ``_validate_X(X, reset)``, ``_estimate_log_prob(X)``
+    (per-component log-likelihoods of validated X), ``_n_parameters()`` and
+    ``_sample_component(k, n, rng)``.
+    """
+
+    def _estimate_weighted_log_prob(self, X):
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
+        return self._estimate_log_prob(X) + log_weights
+
+    def _log_resp_and_norm(self, X):
+        weighted = self._estimate_weighted_log_prob(X)
+        log_norm = logsumexp(weighted, axis=1)
+        impossible = np.flatnonzero(~np.isfinite(log_norm))
+        if impossible.size:
+            raise _zero_likelihood_error(impossible)
+        with np.errstate(under="ignore"):
+            log_resp = weighted - log_norm[:, None]
+        return log_resp, log_norm
+
+    def _check_predict_input(self, X):
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
+
+    def score_samples(self, X):
+        """Compute the log-likelihood of each sample under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            ``log p(x) = log sum_k weights_[k] p(x | k)`` for each sample.
+        """
+        X = self._check_predict_input(X)
+        return self._log_resp_and_norm(X)[1]
+
+    def score(self, X, y=None):
+        """Compute the mean log-likelihood of the samples under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean of :meth:`score_samples` over the rows of `X`; higher is
+            better, so model selection tools use it without a scorer.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X):
+        """Posterior probability of each component given each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            ``P(component = k | x)``; every row sums to one.
+        """
+        X = self._check_predict_input(X)
+        log_resp = self._log_resp_and_norm(X)[0]
+        with np.errstate(under="ignore"):
+            return np.exp(log_resp)
+
+    def predict(self, X):
+        """Predict the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the component with the largest posterior probability.
+        """
+        X = self._check_predict_input(X)
+        return self._log_resp_and_norm(X)[0].argmax(axis=1)
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit the mixture and return the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the component with the largest posterior probability.
+        """
+        return self.fit(X, y, sample_weight=sample_weight).predict(X)
+
+    def bic(self, X):
+        """Bayesian information criterion of the fitted model on `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        bic : float
+            ``-2 * log-likelihood + n_parameters * log(n_samples)``; lower is
+            better.
+        """
+        n_samples = self._n_rows(X)
+        return float(
+            -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        )
+
+    def aic(self, X):
+        """Akaike information criterion of the fitted model on `X`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        aic : float
+            ``-2 * log-likelihood + 2 * n_parameters``; lower is better.
+        """
+        n_samples = self._n_rows(X)
+        return float(-2 * self.score(X) * n_samples + 2 * self._n_parameters())
+
+    @staticmethod
+    def _n_rows(X):
+        shape = getattr(X, "shape", None)
+        return shape[0] if shape is not None else len(X)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted mixture.
+
+        The number of samples of each component is drawn first from the
+        multinomial distribution of the weights, then each component draws
+        its own rows.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw; ``None`` uses the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, grouped by component.
+
+        y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+        """
+        check_is_fitted(self)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+            raise TypeError(f"n_samples must be an int; got {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples}. The sampling requires "
+                "at least one sample."
+            )
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        parts, labels = [], []
+        for k, count in enumerate(counts):
+            if count:
+                parts.append(self._sample_component(k, int(count), rng))
+                labels.append(np.full(count, k, dtype=np.intp))
+        return np.vstack(parts), np.concatenate(labels)

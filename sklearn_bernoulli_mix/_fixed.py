@@ -1,0 +1,374 @@
+"""Mixtures of known component distributions: only the mixing weights are learned."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils.validation import validate_data
+
+from ._blocks import unique_binary_rows
+from ._components import resolve_components
+from ._em import _MixtureBase, _zero_likelihood_error, fit_em
+from ._solvers import em_step, weights_covariance
+from ._validation import (
+    ARRAY_LIKE,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    NonIdentifiableWarning,
+    Options,
+    check_binary,
+    check_sample_weight,
+    check_weights,
+    validate_params,
+)
+
+
+class FixedComponentMixture(_MixtureBase):
+    """Mixture of known component distributions with learned mixing weights.
+
+    Each sample is drawn by first picking component ``k`` with probability
+    ``weights_[k]``, then drawing from that component's distribution. The
+    component distributions are known; only the mixing weights are learned,
+    by maximum likelihood with the EM algorithm. Because the log-likelihood
+    is concave in the weights, EM reaches the global maximum, and
+    ``converged_`` is certified: the returned mean log-likelihood is within
+    ``tol`` of the maximum.
+
+    Parameters
+    ----------
+    components : array-like, sequence of distributions or "precomputed", \
+            default=None
+        The known component likelihoods, in one of three forms:
+
+        - an array-like of shape (n_components, n_features) of Bernoulli
+          success probabilities in [0, 1]; component ``k`` gives
+          ``p(x | k) = prod_j p_kj^x_j (1 - p_kj)^(1 - x_j)`` and X must hold
+          only 0 and 1 (dense or sparse);
+        - a sequence of distributions, one per component: frozen
+          :mod:`scipy.stats` distributions (a univariate one is applied to
+          every feature, the features being independent given the
+          component; a multivariate one to whole rows), fitted scikit-learn
+          density estimators (their ``score_samples``), or callables mapping
+          X to log-densities of shape (n_samples,);
+        - ``"precomputed"``: X is itself the (n_samples, n_components) matrix
+          of log-likelihoods ``log p(x_i | k)``.
+
+        The components are known likelihoods, not models to refit: fitted
+        estimators given here stay fitted through :func:`~sklearn.base.clone`.
+        ``None`` raises an error at ``fit``.
+
+    weights_init : array-like of shape (n_components,), default=None
+        Starting weights; overrides `init_params`. Never modified.
+
+    init_params : {"uniform", "random"}, default="uniform"
+        Starting weights when `weights_init` is None: equal weights, or a
+        draw from the flat Dirichlet distribution seeded by `random_state`.
+
+    solver : {"em"}, default="em"
+        Algorithm for the weights. ``"em"`` is the textbook EM update
+        ``w_k <- mean_i P(k | x_i)``.
+
+    max_iter : int, default=1000
+        Maximum number of solver iterations.
+
+    tol : float, default=1e-8
+        Convergence threshold on the certified gap: iterations stop once
+        ``log(max_k g_k) <= tol`` where ``g = L^T (1 / (L w))`` averages the
+        likelihood ratios; this bounds how far the mean log-likelihood per
+        sample is below its maximum.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed for ``init_params="random"`` and for :meth:`sample`.
+
+    verbose : int, default=0
+        0 prints nothing, 1 prints the iterations, 2 adds timings and the
+        change of the log-likelihood.
+
+    verbose_interval : int, default=10
+        Number of iterations between two progress messages.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        The maximum likelihood mixing weights (they sum to one).
+
+    weights_covariance_ : ndarray of shape (n_components, n_components)
+        Asymptotic covariance of `weights_` from the observed information of
+        the ``n_components - 1`` free proportions. Singular along the
+        simplex (rows sum to zero); NaN when the data cannot tell the
+        components apart. Weights on the boundary (at zero) make it
+        unreliable, as for any asymptotic interval.
+
+    weights_stderr_ : ndarray of shape (n_components,)
+        Standard errors of `weights_`, ``sqrt(diag(weights_covariance_))``.
+
+    n_components_ : int
+        Number of components.
+
+    converged_ : bool
+        True when the certified gap reached `tol`.
+
+    n_iter_ : int
+        Number of iterations run.
+
+    lower_bound_ : float
+        Mean log-likelihood per sample at the start of the last iteration;
+        the returned weights do at least as well (EM never decreases it).
+
+    lower_bounds_ : list of float
+        The mean log-likelihood at the start of each iteration.
+
+    gap_bound_ : float
+        The certified bound on the remaining gap at the last iteration.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    BernoulliMixture : Mixture whose Bernoulli components are learned too.
+
+    Examples
+    --------
+    Two factories make red (1) and blue (0) marbles, 80% and 30% red. A bag
+    holds 60 red and 40 blue marbles; how much of it came from factory 1?
+
+    >>> import numpy as np
+    >>> from sklearn_bernoulli_mix import FixedComponentMixture
+    >>> X = np.array([[1]] * 60 + [[0]] * 40)
+    >>> mix = FixedComponentMixture(components=[[0.8], [0.3]]).fit(X)
+    >>> mix.weights_.round(3)
+    array([0.6, 0.4])
+    >>> mix.predict_proba([[1], [0]]).round(3)
+    array([[0.8, 0.2],
+           [0.3, 0.7]])
+    """
+
+    _parameter_constraints = {
+        "weights_init": [ARRAY_LIKE, NONE],
+        "init_params": [Options("uniform", "random")],
+        "solver": [Options("em")],
+        "max_iter": [Interval("int", 1, None)],
+        "tol": [Interval("real", 0, None)],
+        "random_state": [RANDOM_STATE],
+        "verbose": [Interval("int", 0, None)],
+        "verbose_interval": [Interval("int", 1, None)],
+    }
+
+    def __init__(
+        self,
+        components=None,
+        *,
+        weights_init=None,
+        init_params="uniform",
+        solver="em",
+        max_iter=1000,
+        tol=1e-8,
+        random_state=None,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.components = components
+        self.weights_init = weights_init
+        self.init_params = init_params
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    def __sklearn_clone__(self):
+        # The components are fixed, known likelihoods: a clone shares them
+        # instead of cloning (and so unfitting) estimators used as components.
+        params = self.get_params(deep=False)
+        components = params.pop("components")
+        new = type(self)(**{k: clone(v, safe=False) for k, v in params.items()})
+        new.components = components
+        return new
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.input_tags.sparse = resolve_components(self.components).accept_sparse
+        except (TypeError, ValueError):
+            tags.input_tags.sparse = False
+        return tags
+
+    def _validate_X(self, X, reset):
+        components = self._components if not reset else self._resolve()
+        if components.kind == "precomputed":
+            X = validate_data(
+                self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
+            )
+            if np.isnan(X).any() or np.isposinf(X).any():
+                raise ValueError(
+                    "With components='precomputed', X holds log-likelihoods: "
+                    "-inf (zero likelihood) is allowed, NaN and +inf are not."
+                )
+            if not reset and X.shape[1] != self.n_components_:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns, expected one log-likelihood per "
+                    f"component ({self.n_components_})."
+                )
+            return X
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            accept_sparse=["csr"] if components.accept_sparse else False,
+        )
+        if components.kind == "bernoulli":
+            check_binary(X)
+        return X
+
+    def _resolve(self):
+        components = resolve_components(self.components)
+        if components.kind == "distributions":
+            components.check_fitted()
+        return components
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the mixing weights from the samples in X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples; with ``components="precomputed"``, the matrix
+            of per-component log-likelihoods.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights: an integer weight counts as that many copies
+            of the row.
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        validate_params(self, self._parameter_constraints)
+        self._components = components = self._resolve()
+        X = self._validate_X(X, reset=True)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+
+        # Identical binary rows share one likelihood row and their weights.
+        first = np.arange(X.shape[0])
+        collapsed = unique_binary_rows(X) if components.kind == "bernoulli" else None
+        if collapsed is not None:
+            first, inverse = collapsed
+            counts = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+            X = X[first]
+        else:
+            counts = sample_weight
+        log_lik = components.log_likelihood(X)
+        n_components = log_lik.shape[1]
+        self.n_components_ = n_components
+
+        row_max = log_lik.max(axis=1)
+        impossible = np.flatnonzero(~np.isfinite(row_max))
+        if impossible.size:
+            raise _zero_likelihood_error(np.sort(first[impossible]))
+        lik = np.exp(log_lik - row_max[:, None])
+        freq = counts / counts.sum()
+        log_lik_offset = float(freq @ row_max)
+
+        def initialize(random_state):
+            if self.weights_init is not None:
+                weights = check_weights(self.weights_init, n_components)
+            elif self.init_params == "random":
+                weights = random_state.dirichlet(np.ones(n_components))
+            else:
+                weights = np.full(n_components, 1 / n_components)
+            unexplained = np.flatnonzero((lik @ weights == 0) & (counts > 0))
+            if unexplained.size:
+                raise ValueError(
+                    f"The starting weights give zero likelihood to row "
+                    f"{int(first[unexplained[0]])} of X, and EM never revives a "
+                    "zero weight: give every component that explains it a "
+                    "positive starting weight."
+                )
+            return weights
+
+        def step(weights):
+            new_weights, log_lik_scaled, bound = em_step(lik, freq, weights)
+            return new_weights, log_lik_scaled + log_lik_offset, bound
+
+        weights, bound = fit_em(
+            self,
+            initialize=initialize,
+            step=step,
+            is_converged=lambda change, bound: bound <= self.tol,
+            n_init=1,
+            unconverged_message=lambda bound: (
+                f"FixedComponentMixture did not converge in max_iter="
+                f"{self.max_iter} iterations: the mean log-likelihood may still be "
+                f"up to {bound:.3g} per sample below its maximum (tol={self.tol}). "
+                "Increase max_iter or raise tol."
+            ),
+        )
+        self.weights_ = weights
+        self.gap_bound_ = bound
+        cov, identifiable = weights_covariance(lik, counts, weights)
+        if not identifiable:
+            warnings.warn(
+                "The mixing weights are not identifiable on this data: the "
+                "components give (nearly) proportional likelihoods to every "
+                "sample, so the observed information is singular and "
+                "weights_covariance_ and weights_stderr_ are NaN.",
+                NonIdentifiableWarning,
+                stacklevel=2,
+            )
+        self.weights_covariance_ = cov
+        self.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))
+        return self
+
+    def _estimate_log_prob(self, X):
+        return self._components.log_likelihood(X)
+
+    def _n_parameters(self):
+        return self.n_components_ - 1
+
+    def _sample_component(self, k, n, rng):
+        return self._components.sample(k, n, self.n_features_in_, rng)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted mixture.
+
+        Every component must be able to sample: Bernoulli probabilities,
+        scipy distributions (``rvs``) or estimators with a ``sample``
+        method. Precomputed log-likelihoods and plain callables cannot.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw; ``None`` uses the estimator's `random_state`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, grouped by component.
+
+        y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+
+        Examples
+        --------
+        >>> from sklearn_bernoulli_mix import FixedComponentMixture
+        >>> mix = FixedComponentMixture([[0.8], [0.3]]).fit([[1], [0], [1]])
+        >>> X, y = mix.sample(5, random_state=0)
+        >>> X.shape, y.shape
+        ((5, 1), (5,))
+        """
+        return super().sample(n_samples, random_state=random_state)

@@ -10,6 +10,7 @@ from ._blocks import (
     bernoulli_log_prob,
     bernoulli_m_step,
     bernoulli_pass,
+    has_nan,
     resp_stats,
     row_blocks,
     unique_binary_rows,

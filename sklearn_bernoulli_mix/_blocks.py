@@ -36,6 +36,8 @@ class BernoulliParams:
         self.log_q = log_q.astype(dtype)
         self.log_odds_t = np.ascontiguousarray((log_p - log_q).T, dtype=dtype)
         self.log_q_sum = log_q.sum(axis=1).astype(dtype)
+        # E-step bias of a complete row: sum_j log(1 - p_kj) + log(w_k).
+        self.bias = (log_q.sum(axis=1) + np.log(np.maximum(weights, 0))).astype(dtype)
 
 
 def _split_missing(Xb):
@@ -84,11 +86,21 @@ def log_normalize(weighted):
     return log_norm, resp
 
 
-def block_e_step(Xb, params):
-    """Return ``(log_norm, resp, filled, missing)`` for a block of rows."""
-    log_prob, filled, missing = block_log_prob(Xb, params)
-    log_prob += params.log_weights
-    log_norm, resp = log_normalize(log_prob)
+def block_e_step(Xb, params, may_have_missing=True):
+    """Return ``(log_norm, resp, filled, missing)`` for a block of rows.
+
+    ``may_have_missing=False`` skips the NaN scan when the caller already
+    knows X has none.
+    """
+    if may_have_missing:
+        filled, missing = _split_missing(Xb)
+    else:
+        filled, missing = Xb, None
+    weighted = np.asarray(filled @ params.log_odds_t)
+    weighted += params.bias
+    if missing is not None:
+        weighted -= np.asarray(missing @ params.log_q.T)
+    log_norm, resp = log_normalize(weighted)
     return log_norm, resp, filled, missing
 
 
@@ -130,20 +142,31 @@ class BernoulliStats:
         self.log_lik += log_lik
 
 
-def bernoulli_pass(X, sample_weight, params):
+def bernoulli_pass(X, sample_weight, params, *, has_missing=True, unit_weight=False):
     """One fused E and M pass over X: statistics and log-likelihood sum.
 
     Each block is read once: its responsibilities are computed and
     immediately turned into sufficient statistics while the block is hot.
+    ``has_missing=False`` and ``unit_weight=True`` (all sample weights 1)
+    let the caller skip per-block work it knows is unneeded.
     """
     n_rows, n_features = X.shape
     stats = BernoulliStats(params.log_weights.shape[0], n_features)
     for rows in row_blocks(n_rows, n_features):
         sw = sample_weight[rows]
-        log_norm, resp, filled, missing = block_e_step(X[rows], params)
-        nk, xk, missing_k = block_m_stats(resp, filled, missing, sw)
+        log_norm, resp, filled, missing = block_e_step(X[rows], params, has_missing)
+        nk, xk, missing_k = block_m_stats(
+            resp, filled, missing, None if unit_weight else sw
+        )
         stats.add(nk, xk, missing_k, float(sw @ log_norm))
     return stats
+
+
+def has_nan(X):
+    """True when X (dense or sparse) stores any NaN; scanned block-wise."""
+    if sp.issparse(X):
+        return bool(np.isnan(X.data).any())
+    return any(np.isnan(X[rows]).any() for rows in row_blocks(X.shape[0], X.shape[1]))
 
 
 def bernoulli_m_step(stats, alpha, clip_eps):

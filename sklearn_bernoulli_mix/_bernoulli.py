@@ -36,7 +36,7 @@ def _is_binary(X):
     data = X.data if sp.issparse(X) else X
     if sp.issparse(X):
         return bool(np.all((data == 0) | (data == 1) | np.isnan(data)))
-    for rows in row_blocks(X.shape[0], X.shape[1]):
+    for rows in row_blocks(X):
         block = data[rows]
         if not np.all((block == 0) | (block == 1) | np.isnan(block)):
             return False
@@ -66,7 +66,7 @@ def _binarize(X, threshold):
     if 0 <= threshold < 1 and _is_binary(X):
         return X
     out = np.empty_like(X)
-    for rows in row_blocks(X.shape[0], X.shape[1]):
+    for rows in row_blocks(X):
         block = X[rows]
         out[rows] = np.where(np.isnan(block), np.nan, block > threshold)
     return out
@@ -376,11 +376,17 @@ class BernoulliMixture(_MixtureBase):
             X_em, weight_em = X, sample_weight
         total_weight = float(weight_em.sum())
         weight_em = weight_em.astype(dtype)
+        missing = collapsed is None and has_nan(X_em)
+        unit_weight = bool(np.all(weight_em == 1))
 
         def step(params):
             weights, means = params
             stats = bernoulli_pass(
-                X_em, weight_em, BernoulliParams(weights, means, dtype)
+                X_em,
+                weight_em,
+                BernoulliParams(weights, means, dtype),
+                has_missing=missing,
+                unit_weight=unit_weight,
             )
             return (
                 bernoulli_m_step(stats, alpha, clip_eps),

@@ -15,9 +15,20 @@ import scipy.sparse as sp
 _BLOCK_ENTRIES = 1 << 15
 
 
-def row_blocks(n_rows, n_features, block_entries=_BLOCK_ENTRIES):
-    """Yield slices covering ``range(n_rows)`` in blocks of similar size."""
-    size = max(64, block_entries // max(n_features, 1))
+def row_blocks(X, n_components=1, block_entries=_BLOCK_ENTRIES):
+    """Yield slices covering the rows of X in blocks of similar size.
+
+    A dense block holds about ``block_entries`` entries of X. A sparse block
+    is sized by its dense temporaries (rows x n_components) and its stored
+    entries, since its rows are cheap to hold but each block costs a few
+    sparse-product calls.
+    """
+    n_rows, n_features = X.shape
+    if sp.issparse(X):
+        per_row = max(n_components, X.nnz / max(n_rows, 1), 1)
+    else:
+        per_row = max(n_features, n_components, 1)
+    size = max(64, int(block_entries // per_row))
     for start in range(0, n_rows, size):
         yield slice(start, min(start + size, n_rows))
 
@@ -152,7 +163,7 @@ def bernoulli_pass(X, sample_weight, params, *, has_missing=True, unit_weight=Fa
     """
     n_rows, n_features = X.shape
     stats = BernoulliStats(params.log_weights.shape[0], n_features)
-    for rows in row_blocks(n_rows, n_features):
+    for rows in row_blocks(X, params.bias.shape[0]):
         sw = sample_weight[rows]
         log_norm, resp, filled, missing = block_e_step(X[rows], params, has_missing)
         nk, xk, missing_k = block_m_stats(
@@ -166,7 +177,7 @@ def has_nan(X):
     """True when X (dense or sparse) stores any NaN; scanned block-wise."""
     if sp.issparse(X):
         return bool(np.isnan(X.data).any())
-    return any(np.isnan(X[rows]).any() for rows in row_blocks(X.shape[0], X.shape[1]))
+    return any(np.isnan(X[rows]).any() for rows in row_blocks(X))
 
 
 def bernoulli_m_step(stats, alpha, clip_eps):
@@ -191,7 +202,7 @@ def bernoulli_m_step(stats, alpha, clip_eps):
 def resp_stats(X, resp, sample_weight):
     """Sufficient statistics from given responsibilities (used by initialisation)."""
     stats = BernoulliStats(resp.shape[1], X.shape[1])
-    for rows in row_blocks(X.shape[0], X.shape[1]):
+    for rows in row_blocks(X):
         filled, missing = _split_missing(X[rows])
         stats.add(*block_m_stats(resp[rows], filled, missing, sample_weight[rows]))
     return stats
@@ -200,7 +211,7 @@ def resp_stats(X, resp, sample_weight):
 def bernoulli_log_prob(X, params):
     """Per-component log-likelihood of every row of X, block by block."""
     out = np.empty((X.shape[0], params.log_weights.shape[0]), dtype=params.log_q.dtype)
-    for rows in row_blocks(X.shape[0], X.shape[1]):
+    for rows in row_blocks(X):
         out[rows] = block_log_prob(X[rows], params)[0]
     return out
 
@@ -222,7 +233,7 @@ def unique_binary_rows(X, max_features=52):
             return None
     powers = np.ldexp(1.0, np.arange(n_features))
     keys = np.empty(n_rows)
-    for rows in row_blocks(n_rows, n_features):
+    for rows in row_blocks(X):
         block = X[rows]
         keys[rows] = np.asarray(block @ powers).ravel()
     if np.isnan(keys).any():

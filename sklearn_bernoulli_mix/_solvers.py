@@ -88,3 +88,398 @@ def weights_covariance(lik, counts, weights):
     jac[free, np.arange(n_components - 1)] = 1.0
     jac[ref, :] = -1.0
     return jac @ inv_info @ jac.T, True
+
+
+# ---------------------------------------------------------------------------
+# Accelerated solvers. Both follow the step protocol of ``em_step``: one call
+# is one iteration, and it returns the new point together with the scaled mean
+# log-likelihood and the certified gap bound of the *incoming* point, so that
+# the caller can stop as soon as the bound is below its tolerance.
+# ---------------------------------------------------------------------------
+
+
+def _log_lik(freq, mix):
+    """``freq @ log(mix)``, where rows of zero frequency never count.
+
+    A row of zero frequency may have zero likelihood under the current weights
+    (nothing forces the weights to explain it); ``0 * log(0)`` must count as 0
+    and not as NaN.
+    """
+    if mix.min() > 0:
+        return float(freq @ np.log(mix))
+    seen = freq > 0
+    with np.errstate(divide="ignore"):
+        return float(freq[seen] @ np.log(mix[seen]))
+
+
+def _ratio(freq, mix):
+    """``freq / mix`` with 0 for the rows of zero frequency (see `_log_lik`)."""
+    if mix.min() > 0:
+        return freq / mix
+    out = np.zeros_like(mix)
+    np.divide(freq, mix, out=out, where=freq > 0)
+    return out
+
+
+def _em_map(lik, freq, weights):
+    """The EM map and what it computes on the way.
+
+    Returns ``(new_weights, log_lik, g, mix)`` with ``g = lik.T @ (freq / mix)``
+    and ``mix = lik @ weights``; ``log_lik`` and ``g`` are those of the
+    incoming ``weights``. Unlike ``em_step`` it keeps the whole vector ``g``,
+    which `squarem_step` needs for its safeguards.
+    """
+    mix = lik @ weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_lik = _log_lik(freq, mix)
+        g = lik.T @ _ratio(freq, mix)
+        new_weights = weights * g
+        new_weights /= new_weights.sum()
+    return new_weights, log_lik, g, mix
+
+
+def _revive(lik, freq, weights, mix, g, k):
+    """Move weight onto component ``k``, which has zero weight but ``g_k > 1``.
+
+    EM multiplies each weight by ``g_k``, so it can never bring back a weight
+    that the projection of `squarem_step` set to zero, however much the
+    likelihood wants it (``g_k - 1`` is the derivative of the mean
+    log-likelihood along ``e_k - weights``). This takes a step
+    ``(1 - delta) * weights + delta * e_k`` that provably increases the
+    log-likelihood: with ``t_i = lik_ik / mix_i - 1`` and ``delta <= 1/2``,
+    ``log(1 + delta t_i) >= delta t_i - 2 (delta t_i)^2`` (Taylor's theorem,
+    as ``1 + delta t_i >= 1/2``), so the gain is at least
+    ``delta (g_k - 1) - 2 delta^2 sum_i freq_i t_i^2 > 0`` for the ``delta``
+    that maximises this bound.
+    """
+    seen = freq > 0
+    t = np.zeros_like(mix)
+    t[seen] = lik[seen, k] / mix[seen] - 1.0
+    curvature = float(freq @ (t * t))
+    delta = min(0.5, (g[k] - 1.0) / (4.0 * curvature))
+    revived = (1.0 - delta) * weights
+    revived[k] += delta
+    return revived
+
+
+def squarem_step(lik, freq, weights):
+    """One SQUAREM cycle: two EM maps, an extrapolation and a stabilising map.
+
+    SQUAREM (Varadhan & Roland, 2008, scheme S3) accelerates the EM map ``F``
+    by squared extrapolation. From ``x0 = weights`` it computes
+    ``x1 = F(x0)``, ``x2 = F(x1)``, ``r = x1 - x0``, ``v = x2 - 2 x1 + x0``
+    and the step ``alpha = -||r|| / ||v||``, capped at ``-1`` (``alpha = -1``
+    gives back ``x2``, plain EM). The extrapolated point
+    ``x0 - 2 alpha r + alpha^2 v`` is projected back onto the simplex by
+    clipping at zero and renormalising, then one more EM map stabilises it.
+
+    Safeguards, which make the mean log-likelihood non-decreasing:
+
+    - if the extrapolated point has a lower log-likelihood than ``x0``, the
+      cycle returns the plain EM iterate ``x2`` instead;
+    - the same fallback applies when the projection zeroed a weight whose
+      ``g_k`` at the extrapolated point exceeds 1: EM can never bring back a
+      zero weight, so a zero is only accepted where the likelihood does not
+      ask for that component;
+    - if the component with the largest ``g_k`` at ``x0`` has zero weight
+      (a zero that later iterates made wrong), that component gets a
+      provably improving share of the weight instead of an extrapolation.
+
+    Parameters
+    ----------
+    lik : ndarray of shape (n_rows, n_components)
+        Component likelihoods, each row divided by its maximum.
+    freq : ndarray of shape (n_rows,)
+        Row frequencies summing to one.
+    weights : ndarray of shape (n_components,)
+        Current weights, on the simplex.
+
+    Returns
+    -------
+    new_weights : ndarray of shape (n_components,)
+        Weights after the cycle, on the simplex; their mean log-likelihood
+        is at least that of ``weights``.
+    log_lik : float
+        Scaled mean log-likelihood of the incoming ``weights``.
+    gap_bound : float
+        ``log(max(g))`` at the incoming ``weights``, an upper bound on the
+        optimality gap (see `em_step`).
+
+    References
+    ----------
+    R. Varadhan and C. Roland, "Simple and globally convergent methods for
+    accelerating the convergence of any EM algorithm", Scandinavian Journal
+    of Statistics 35(2), 335-353, 2008.
+    """
+    x0 = np.asarray(weights, dtype=np.float64)
+    x1, log_lik0, g0, mix0 = _em_map(lik, freq, x0)
+    gap = float(np.log(g0.max()))
+    top = int(np.argmax(g0))
+    if x0[top] == 0 and g0[top] > 1:
+        revived = _revive(lik, freq, x0, mix0, g0, top)
+        return _em_map(lik, freq, revived)[0], log_lik0, gap
+
+    x2 = _em_map(lik, freq, x1)[0]
+    r = x1 - x0
+    v = x2 - 2.0 * x1 + x0
+    norm_r, norm_v = np.linalg.norm(r), np.linalg.norm(v)
+    if not norm_v > 0:
+        # No curvature in the EM sequence (a fixed point, or exactly linear
+        # progress): there is nothing to extrapolate.
+        return x2, log_lik0, gap
+    alpha = min(-norm_r / norm_v, -1.0)
+    extrapolated = x0 - 2.0 * alpha * r + alpha * alpha * v
+    np.clip(extrapolated, 0.0, None, out=extrapolated)
+    extrapolated /= extrapolated.sum()
+
+    stabilised, log_lik_ext, g_ext, _ = _em_map(lik, freq, extrapolated)
+    zeroed = (extrapolated == 0) & (x0 > 0)
+    if not log_lik_ext >= log_lik0 or np.any(g_ext[zeroed] > 1):
+        return x2, log_lik0, gap
+    return stabilised, log_lik0, gap
+
+
+def low_rank_factor(lik, rtol=1e-10):
+    """Low-rank factorisation of the likelihood matrix by pivoted QR.
+
+    Columns of ``lik`` for neighbouring components are often nearly
+    collinear (a fine grid of component scales, say), so ``lik`` is close to
+    a matrix of small rank ``r``. With ``lik ~ q @ r_factor``, the Hessian of
+    `sqp_step` costs ``O(n_rows r^2)`` instead of ``O(n_rows n_components^2)``.
+    `sqp_step` uses the factor only for the Hessian; gradients, objective
+    values and the gap bound still use the exact ``lik``, so the certificate
+    stays exact and only the quadratic model is approximate.
+
+    Parameters
+    ----------
+    lik : ndarray of shape (n_rows, n_components)
+        Component likelihoods, each row divided by its maximum.
+    rtol : float, default=1e-10
+        Columns of the pivoted QR are kept while ``|R_jj|`` is above
+        ``rtol * |R_00|``, which bounds the relative error of the factor.
+
+    Returns
+    -------
+    q : ndarray of shape (n_rows, rank)
+        Orthonormal columns.
+    r_factor : ndarray of shape (rank, n_components)
+        Upper trapezoidal factor with the column pivoting undone, so that
+        ``lik ~ q @ r_factor``.
+    """
+    from scipy.linalg import qr
+
+    q, r_factor, pivots = qr(lik, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r_factor))
+    rank = max(1, int(np.sum(diag > rtol * diag[0]))) if diag[0] > 0 else 1
+    unpivoted = np.empty_like(r_factor[:rank])
+    unpivoted[:, pivots] = r_factor[:rank]
+    return np.ascontiguousarray(q[:, :rank]), unpivoted
+
+
+def _cholesky_solve(matrix, rhs):
+    """Solve a symmetric positive (semi)definite system, robust to singularity."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    try:
+        return cho_solve(cho_factor(matrix, check_finite=False), rhs)
+    except LinAlgError:
+        # Rounding made the (ridged) matrix indefinite: the least-squares
+        # solution is still a sensible Newton step on the free set.
+        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+
+
+def _nonnegative_qp(hess, lin, start, max_iter, tol):
+    """Primal active-set method for ``min 1/2 y'Hy + lin'y`` over ``y >= 0``.
+
+    The working set holds the coordinates fixed at zero; it starts as the
+    zeros of ``start`` (a feasible point), which is how mix-SQP warm-starts
+    the subproblem from the previous iterate's support. Each iteration solves
+    the equality-constrained problem on the free coordinates: if the
+    solution is nonnegative it is taken, and the fixed coordinate with the
+    most negative Lagrange multiplier (the gradient ``H y + lin`` there) is
+    released; otherwise the step stops at the first coordinate that reaches
+    zero, which joins the working set (Nocedal & Wright, Numerical
+    Optimization, Algorithm 16.3). The objective never increases, so a
+    point returned after ``max_iter`` iterations is still a descent point.
+    """
+    y = start.copy()
+    free = y > 0
+    for _ in range(max_iter):
+        idx = np.flatnonzero(free)
+        target = _cholesky_solve(hess[np.ix_(idx, idx)], -lin[idx])
+        if idx.size == 0 or target.min() >= 0:
+            y[idx] = target
+            fixed = np.flatnonzero(~free)
+            if fixed.size == 0:
+                break
+            multipliers = hess[np.ix_(fixed, idx)] @ target + lin[fixed]
+            worst = int(np.argmin(multipliers))
+            if multipliers[worst] >= -tol:
+                break
+            free[fixed[worst]] = True
+        else:
+            current = y[idx]
+            blocking = target < 0
+            # Fraction of the way to ``target`` at which each blocking
+            # coordinate reaches zero; ``current >= 0`` so it is in [0, 1).
+            fractions = current[blocking] / (current[blocking] - target[blocking])
+            first = int(np.argmin(fractions))
+            step = fractions[first]
+            y[idx] = current + step * (target - current)
+            leaving = idx[blocking][first]
+            y[leaving] = 0.0
+            free[leaving] = False
+            # Rounding may leave other coordinates at or below zero as well.
+            gone = idx[y[idx] <= 0]
+            y[gone] = 0.0
+            free[gone] = False
+    return y
+
+
+def sqp_step(
+    lik,
+    freq,
+    x,
+    factor=None,
+    *,
+    ridge=1e-10,
+    active_set_tol=1e-10,
+    max_active_set_iter=None,
+    sufficient_decrease=0.01,
+    step_reduction=0.75,
+    min_step=1e-10,
+    max_shrink=None,
+):
+    """One iteration of mix-SQP on the mixing weights.
+
+    mix-SQP (Kim, Carbonetto, Stephens & Anitescu, 2020) minimises
+    ``f(x) = -sum_i freq_i log((lik @ x)_i) + sum(x)`` over ``x >= 0``, a
+    problem whose solution lies on the simplex and maximises the mean
+    log-likelihood there; dropping the equality constraint leaves only
+    bounds, which an active-set method handles exactly. Each iteration:
+
+    1. normalises ``x`` to ``w = x / sum(x)`` (this never increases ``f``,
+       and it makes the log-likelihood of the iterates non-decreasing);
+    2. forms the exact gradient ``1 - lik.T @ d``, ``d = freq / (lik @ w)``,
+       and the Hessian ``lik.T @ diag(freq / (lik @ w)^2) @ lik`` (from the
+       low-rank ``factor`` if given), with a tiny ridge;
+    3. solves the quadratic model over ``y >= 0`` by a primal active-set
+       method warm-started from the support of ``w``, which gives exact
+       zeros;
+    4. backtracks along ``y - w`` until the Armijo condition holds.
+
+    Parameters
+    ----------
+    lik : ndarray of shape (n_rows, n_components)
+        Component likelihoods, each row divided by its maximum.
+    freq : ndarray of shape (n_rows,)
+        Row frequencies summing to one.
+    x : ndarray of shape (n_components,)
+        Current nonnegative iterate, with a positive sum; it need not be
+        normalised.
+    factor : tuple of ndarray or None, default=None
+        ``(q, r_factor)`` from `low_rank_factor`, used to form the Hessian
+        in ``O(n_rows rank^2)``. The gradient, the line search and the gap
+        bound always use the exact ``lik``.
+    ridge : float, default=1e-10
+        Relative ridge added to the Hessian's diagonal (scaled by the
+        diagonal itself), so that the subproblem stays strictly convex when
+        components are identical or nearly collinear.
+    active_set_tol : float, default=1e-10
+        A coordinate at zero is released when its Lagrange multiplier is
+        below ``-active_set_tol``.
+    max_active_set_iter : int or None, default=None
+        Cap on the active-set iterations; ``None`` means
+        ``2 * n_components + 10``. A capped solution is still a descent
+        direction.
+    sufficient_decrease : float, default=0.01
+        Armijo constant of the line search.
+    step_reduction : float, default=0.75
+        Factor by which the line search shortens the step.
+    min_step : float, default=1e-10
+        Shortest step the line search tries before giving up (and returning
+        the normalised incoming point).
+
+    Returns
+    -------
+    new_x : ndarray of shape (n_components,)
+        The next iterate, nonnegative with exact zeros, close to but not
+        exactly on the simplex: normalise it when stopping. Its normalised
+        mean log-likelihood is at least that of the incoming point.
+    log_lik : float
+        Scaled mean log-likelihood of ``x / sum(x)``.
+    gap_bound : float
+        ``log(max(g))`` at ``x / sum(x)``, an upper bound on the optimality
+        gap (see `em_step`).
+
+    References
+    ----------
+    Y. Kim, P. Carbonetto, M. Stephens and M. Anitescu, "A fast algorithm for
+    maximum likelihood estimation of mixture proportions using sequential
+    quadratic programming", Journal of Computational and Graphical
+    Statistics 29(2), 261-273, 2020.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n_components = x.shape[0]
+    w = x / x.sum()
+    mix = lik @ w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_lik = _log_lik(freq, mix)
+        ratio = _ratio(freq, mix)
+    g = lik.T @ ratio
+    gap = float(np.log(g.max()))
+    grad = 1.0 - g
+
+    # Hessian of f at w: A'A with A = diag(sqrt(freq) / mix) lik, computed as
+    # one symmetric product (numpy hands A.T @ A to BLAS syrk).
+    with np.errstate(divide="ignore"):
+        inv_mix = 1.0 / mix
+    if freq.min() <= 0:
+        # Rows of zero frequency may have zero likelihood; they count nowhere.
+        inv_mix[freq <= 0] = 0.0
+    scale = np.sqrt(freq) * inv_mix
+    if factor is None:
+        a = lik * scale[:, None]
+        hess = a.T @ a
+    else:
+        q, r_factor = factor
+        a = q * scale[:, None]
+        hess = r_factor.T @ (a.T @ a) @ r_factor
+    # The ridge is relative to each diagonal entry, so that it does not
+    # depend on the scale of the components; the floor keeps a column of
+    # zeros (a component no row can come from) from making H singular.
+    diag = np.diag(hess).copy()
+    hess[np.diag_indices_from(hess)] += ridge * np.maximum(diag, 1e-6 * diag.max())
+
+    # The model is grad'(y - w) + 1/2 (y - w)' H (y - w); over y it has the
+    # linear term grad - H w (with exact H, H w = g and this is 1 - 2 g).
+    lin = grad - hess @ w
+    if max_active_set_iter is None:
+        max_active_set_iter = 2 * n_components + 10
+    y = _nonnegative_qp(hess, lin, w, max_active_set_iter, active_set_tol)
+
+    direction = y - w
+    slope = float(grad @ direction)
+    if not slope < 0:
+        # The model finds no descent direction: w is optimal to the
+        # precision of the subproblem.
+        return w, log_lik, gap
+
+    # f(w + t p) - f(w) = -sum_i freq_i log1p(t (lik p)_i / mix_i) + t sum(p),
+    # evaluated without cancellation, so the search works down to rounding.
+    relative = inv_mix * (lik @ direction)
+    total = float(direction.sum())
+    step = 1.0
+    if max_shrink is not None:
+        worst = relative.min()
+        if worst < 0:
+            step = min(1.0, (1.0 - max_shrink) / -worst)
+    while step >= min_step:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = -float(freq @ np.log1p(step * relative)) + step * total
+        if change <= sufficient_decrease * step * slope:
+            # A full step lands exactly on y, keeping its exact zeros.
+            new_x = y if step == 1.0 else w + step * direction
+            return new_x, log_lik, gap
+        step *= step_reduction
+    return w, log_lik, gap

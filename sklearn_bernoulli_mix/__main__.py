@@ -93,16 +93,26 @@ def run_demo(
             f"  closed form: clip((r - {p_red[1]}) / {p_red[0] - p_red[1]:.2f}, 0, 1) = "
             f"{closed:.4f}, standard error {se:.4f}"
         )
-    posterior = mix.predict_proba([[1], [0]])
     p("Posterior P(factory | colour):")
-    for colour, row in zip(("red", "blue"), posterior):
+    for colour, x in (("red", 1), ("blue", 0)):
+        likelihood = p_red if x else 1 - p_red
+        if not np.any(likelihood * mix.weights_ > 0):
+            p(
+                f"  {colour:>4}: impossible (no factory in the mix makes {colour} marbles)"
+            )
+            continue
+        row = mix.predict_proba([[x]])[0]
         shown = ", ".join(f"Factory {k + 1}: {v:.4f}" for k, v in enumerate(row))
         p(f"  {colour:>4}: {shown}")
     return mix
 
 
 def _read_matrix(path, what):
-    with open(path, newline="") as handle:
+    try:
+        handle = open(path, newline="")
+    except OSError as exc:
+        raise SystemExit(f"cannot read {what} file {path!r}: {exc.strerror}") from None
+    with handle:
         rows = [
             row for row in csv.reader(handle) if row and any(c.strip() for c in row)
         ]

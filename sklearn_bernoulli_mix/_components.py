@@ -1,5 +1,6 @@
 """Turning the ``components`` parameter into a per-component log-likelihood."""
 
+import copy
 import inspect
 import numbers
 
@@ -188,7 +189,12 @@ class DistributionComponents:
             if "random_state" in params:
                 draws = comp.sample(n, random_state=rng)
             else:
-                draws = comp.sample(n)
+                # Such estimators draw from their own random_state: seed a
+                # copy from rng so the mixture's draw is reproducible and
+                # components sharing a seed do not draw the same noise.
+                draws = _seeded_copy(comp, rng.randint(np.iinfo(np.int32).max)).sample(
+                    n
+                )
             if isinstance(draws, tuple):
                 draws = draws[0]
             return np.asarray(draws, dtype=np.float64).reshape(n, -1)
@@ -218,6 +224,18 @@ class PrecomputedComponents:
             "A mixture with components='precomputed' cannot draw samples: it only "
             "knows the log-likelihoods it was given."
         )
+
+
+def _seeded_copy(estimator, seed):
+    """A deep copy of ``estimator`` whose (possibly wrapped) random_state is seed."""
+    copied = copy.deepcopy(estimator)
+    target = copied
+    while target is not None:
+        if "random_state" in getattr(target, "__dict__", {}):
+            target.random_state = seed
+            break
+        target = getattr(target, "estimator", None)
+    return copied
 
 
 def _short_repr(obj, limit=60):

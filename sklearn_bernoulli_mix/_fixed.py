@@ -276,7 +276,10 @@ class FixedComponentMixture(_MixtureBase):
         row_max = log_lik.max(axis=1)
         impossible = np.flatnonzero(~np.isfinite(row_max))
         if impossible.size:
-            raise _zero_likelihood_error(np.sort(first[impossible]))
+            if collapsed is not None:
+                # Name every row of X with an impossible pattern.
+                impossible = np.flatnonzero(np.isin(inverse, impossible))
+            raise _zero_likelihood_error(impossible)
         lik = np.exp(log_lik - row_max[:, None])
         freq = counts / counts.sum()
         log_lik_offset = float(freq @ row_max)

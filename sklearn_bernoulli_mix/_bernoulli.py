@@ -429,10 +429,19 @@ class BernoulliMixture(_MixtureBase):
 def _fill_missing(X):
     """A copy of X for k-means seeding, NaN replaced by the column mean."""
     if sp.issparse(X):
-        if not np.isnan(X.data).any():
+        nan = np.isnan(X.data)
+        if not nan.any():
             return X
+        n_features = X.shape[1]
+        observed_sum = np.bincount(
+            X.indices[~nan], weights=X.data[~nan], minlength=n_features
+        )
+        n_observed = X.shape[0] - np.bincount(X.indices[nan], minlength=n_features)
+        column_mean = np.where(
+            n_observed > 0, observed_sum / np.maximum(n_observed, 1), 0.5
+        )
         X = X.copy()
-        X.data = np.nan_to_num(X.data, nan=0.5)
+        X.data[nan] = column_mean[X.indices[nan]]
         return X
     nan = np.isnan(X)
     if not nan.any():

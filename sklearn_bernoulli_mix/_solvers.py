@@ -276,19 +276,7 @@ def low_rank_factor(lik, rtol=1e-10):
     return np.ascontiguousarray(q[:, :rank]), unpivoted
 
 
-def _cholesky_solve(matrix, rhs):
-    """Solve a symmetric positive (semi)definite system, robust to singularity."""
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
-
-    try:
-        return cho_solve(cho_factor(matrix, check_finite=False), rhs)
-    except LinAlgError:
-        # Rounding made the (ridged) matrix indefinite: the least-squares
-        # solution is still a sensible Newton step on the free set.
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
-
-
-def _nonnegative_qp(hess, lin, start, max_iter, tol):
+def _nonnegative_qp(hess, root, lin, start, max_iter, tol):
     """Primal active-set method for ``min 1/2 y'Hy + lin'y`` over ``y >= 0``.
 
     The working set holds the coordinates fixed at zero; it starts as the
@@ -299,40 +287,59 @@ def _nonnegative_qp(hess, lin, start, max_iter, tol):
     most negative Lagrange multiplier (the gradient ``H y + lin`` there) is
     released; otherwise the step stops at the first coordinate that reaches
     zero, which joins the working set (Nocedal & Wright, Numerical
-    Optimization, Algorithm 16.3). The objective never increases, so a
-    point returned after ``max_iter`` iterations is still a descent point.
+    Optimization, Algorithm 16.3). The objective never increases, so a point
+    returned after ``max_iter`` iterations still gives a descent direction.
+
+    ``root`` is an upper-triangular ``C`` with ``H = C'C``. The free block
+    ``H_FF = C_F' C_F`` is then factored through a QR factorisation of the
+    columns ``C_F``, which is updated in ``O(n^2)`` when a column enters or
+    leaves instead of refactoring ``H_FF`` in ``O(n^3)``: from a full support
+    the method may drop one coordinate at a time for a hundred iterations.
     """
+    from scipy.linalg import qr, qr_delete, qr_insert, solve_triangular
+
     y = start.copy()
-    free = y > 0
+    free = [int(k) for k in np.flatnonzero(y > 0)]
+    q, r = qr(root[:, free])
     for _ in range(max_iter):
-        idx = np.flatnonzero(free)
-        target = _cholesky_solve(hess[np.ix_(idx, idx)], -lin[idx])
-        if idx.size == 0 or target.min() >= 0:
+        n_free = len(free)
+        idx = np.array(free, dtype=np.intp)
+        if n_free:
+            tri = r[:n_free, :n_free]
+            half = solve_triangular(tri, -lin[idx], trans="T", check_finite=False)
+            target = solve_triangular(tri, half, check_finite=False)
+        else:
+            target = np.zeros(0)
+        if n_free == 0 or target.min() >= 0:
             y[idx] = target
-            fixed = np.flatnonzero(~free)
+            fixed = np.flatnonzero(y <= 0)
+            fixed = fixed[~np.isin(fixed, idx)]
             if fixed.size == 0:
                 break
             multipliers = hess[np.ix_(fixed, idx)] @ target + lin[fixed]
             worst = int(np.argmin(multipliers))
             if multipliers[worst] >= -tol:
                 break
-            free[fixed[worst]] = True
+            entering = int(fixed[worst])
+            q, r = qr_insert(q, r, root[:, entering], n_free, which="col")
+            free.append(entering)
         else:
             current = y[idx]
-            blocking = target < 0
+            blocking = np.flatnonzero(target < 0)
             # Fraction of the way to ``target`` at which each blocking
             # coordinate reaches zero; ``current >= 0`` so it is in [0, 1).
             fractions = current[blocking] / (current[blocking] - target[blocking])
-            first = int(np.argmin(fractions))
-            step = fractions[first]
-            y[idx] = current + step * (target - current)
-            leaving = idx[blocking][first]
-            y[leaving] = 0.0
-            free[leaving] = False
-            # Rounding may leave other coordinates at or below zero as well.
-            gone = idx[y[idx] <= 0]
-            y[gone] = 0.0
-            free[gone] = False
+            step = fractions.min()
+            moved = current + step * (target - current)
+            # The first blocking coordinate leaves, and with it any that
+            # rounding put at or below zero.
+            leaving = moved <= 0
+            leaving[blocking[np.argmin(fractions)]] = True
+            moved[leaving] = 0.0
+            y[idx] = moved
+            for position in np.flatnonzero(leaving)[::-1]:
+                q, r = qr_delete(q, r, int(position), which="col")
+                del free[position]
     return y
 
 
@@ -390,7 +397,7 @@ def sqp_step(
         below ``-active_set_tol``.
     max_active_set_iter : int or None, default=None
         Cap on the active-set iterations; ``None`` means
-        ``2 * n_components + 10``. A capped solution is still a descent
+        ``3 * n_components + 10``. A capped solution is still a descent
         direction.
     sufficient_decrease : float, default=0.01
         Armijo constant of the line search.
@@ -419,6 +426,8 @@ def sqp_step(
     quadratic programming", Journal of Computational and Graphical
     Statistics 29(2), 261-273, 2020.
     """
+    from scipy.linalg import LinAlgError, cholesky
+
     x = np.asarray(x, dtype=np.float64)
     n_components = x.shape[0]
     w = x / x.sum()
@@ -449,14 +458,24 @@ def sqp_step(
     # depend on the scale of the components; the floor keeps a column of
     # zeros (a component no row can come from) from making H singular.
     diag = np.diag(hess).copy()
-    hess[np.diag_indices_from(hess)] += ridge * np.maximum(diag, 1e-6 * diag.max())
+    ridge_diag = np.maximum(diag, 1e-6 * diag.max())
+    while True:
+        hess[np.diag_indices_from(hess)] += ridge * ridge_diag
+        try:
+            root = cholesky(hess, check_finite=False)
+            break
+        except LinAlgError:
+            # Rounding left H indefinite along (near-)identical components:
+            # a larger ridge only damps the model along those directions.
+            hess[np.diag_indices_from(hess)] = diag
+            ridge *= 100.0
 
     # The model is grad'(y - w) + 1/2 (y - w)' H (y - w); over y it has the
     # linear term grad - H w (with exact H, H w = g and this is 1 - 2 g).
     lin = grad - hess @ w
     if max_active_set_iter is None:
-        max_active_set_iter = 2 * n_components + 10
-    y = _nonnegative_qp(hess, lin, w, max_active_set_iter, active_set_tol)
+        max_active_set_iter = 3 * n_components + 10
+    y = _nonnegative_qp(hess, root, lin, w, max_active_set_iter, active_set_tol)
 
     direction = y - w
     slope = float(grad @ direction)

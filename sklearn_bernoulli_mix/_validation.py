@@ -88,12 +88,12 @@ class _RandomState:
     def is_satisfied_by(self, value):
         return (
             value is None
-            or isinstance(value, np.random.RandomState | np.random.Generator)
+            or isinstance(value, np.random.RandomState)
             or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
         )
 
     def __str__(self):
-        return "an int, a numpy RandomState or Generator, or None"
+        return "an int, a numpy.random.RandomState instance or None"
 
 
 class _Boolean:

@@ -1,8 +1,14 @@
 """Sphinx configuration for the sklearn_bernoulli_mix documentation."""
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import sklearn_bernoulli_mix
+
+# Local helpers (the gallery's reading order) live next to this file.
+sys.path.insert(0, str(Path(__file__).parent / "_sphinxext"))
 
 project = "sklearn_bernoulli_mix"
 author = "The sklearn_bernoulli_mix developers"
@@ -15,22 +21,72 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.intersphinx",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 
-autosummary_generate = True
-numpydoc_show_class_members = False
-templates_path = ["_templates"]
-exclude_patterns = ["_build"]
-html_theme = "pydata_sphinx_theme"
+# MathJax comes from a CDN unless the pages carry their own copy: with the
+# sphinx-mathjax-offline package installed, the formulas render without a
+# network connection too.
+if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+    extensions.append("sphinx-mathjax-offline")
 
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**/GALLERY_HEADER.rst"]
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn_bernoulli_mix {version}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+}
+
+# -- API reference ------------------------------------------------------------
+autosummary_generate = True
+# numpydoc writes the parameter and attribute tables; the class template in
+# _templates/autosummary/class.rst lists and documents the methods itself.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+# -- Gallery ------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    # Story order rather than alphabetical: see _sphinxext/gallery_order.py.
+    "within_subsection_order": "gallery_order.ExampleOrder",
+    "doc_module": ("sklearn_bernoulli_mix",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reference_url": {"sklearn_bernoulli_mix": None},
+    "image_scrapers": ("matplotlib",),
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "min_reported_time": 1,
+    # The per-example times are on each example's page; the summary page
+    # would be written into the source tree, outside the ignored folders.
+    "write_computation_times": False,
+}
+
+# -- Cross-references ---------------------------------------------------------
 # Cross-links to the projects we build on need the network; set
 # SPHINX_OFFLINE=1 to build without them.
+nitpicky = True
 if os.environ.get("SPHINX_OFFLINE"):
     intersphinx_mapping = {}
+    # Without the other projects' inventories their names cannot resolve;
+    # that is expected offline, so those (and only those) are not warned
+    # about. Online, intersphinx resolves them and every miss is an error.
+    nitpick_ignore_regex = [
+        (r"py:.*", r"(numpy|scipy|sklearn|matplotlib|pandas)(\..*)?"),
+        (r"py:.*", r"(ValueError|TypeError|UserWarning|Warning|Exception|pickle)"),
+        (r"py:.*", r"(callable|dict|list|tuple|str|int|float|bool|object)"),
+        (r"std:term", r".*"),
+        (r"std:ref", r"(metadata_routing|sphx_glr_.*sklearn.*)"),
+    ]
 else:
     intersphinx_mapping = {
         "python": ("https://docs.python.org/3", None),
         "numpy": ("https://numpy.org/doc/stable", None),
         "scipy": ("https://docs.scipy.org/doc/scipy", None),
         "sklearn": ("https://scikit-learn.org/stable", None),
+        "matplotlib": ("https://matplotlib.org/stable", None),
     }

@@ -7,15 +7,22 @@ from sklearn.utils.validation import validate_data
 
 from ._blocks import (
     BernoulliParams,
+    BernoulliStats,
     bernoulli_log_prob,
     bernoulli_m_step,
     bernoulli_pass,
+    block_m_stats,
     has_nan,
-    resp_stats,
+    labels_stats,
+    random_resp_stats,
     row_blocks,
+    split_missing,
     unique_binary_rows,
 )
+from ._dask import fit_bernoulli as _fit_dask
+from ._dask import is_dask_array
 from ._em import _MixtureBase, fit_em
+from ._online import bernoulli_partial_fit
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
@@ -148,6 +155,20 @@ class BernoulliMixture(_MixtureBase):
     verbose_interval : int, default=10
         Number of iterations between two progress messages.
 
+    learning_decay : float, default=0.7
+        Exponent ``kappa`` of the step size
+        ``eta_t = (learning_offset + t) ** (-kappa)`` of the stepwise EM of
+        :meth:`partial_fit`, in (0.5, 1]: the step sizes then sum to
+        infinity while their squares do not, so the running statistics
+        converge. Smaller values forget old batches faster. Not used by
+        :meth:`fit`.
+
+    learning_offset : float, default=10.0
+        Offset ``tau_0 >= 0`` of the step size of :meth:`partial_fit`:
+        larger values make the early steps smaller, so that the first
+        batches, seen under poor parameters, weigh less. Not used by
+        :meth:`fit`.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -190,6 +211,21 @@ class BernoulliMixture(_MixtureBase):
     in float64 whatever the input dtype. NaN stored explicitly in a sparse
     matrix is a missing value; implicit zeros are observed zeros.
 
+    :meth:`fit` and the prediction methods also accept a
+    ``dask.array.Array`` chunked along the rows, with dense or scipy.sparse
+    chunks. Each EM iteration maps the E-step and the sufficient statistics
+    over the chunks and adds them up on the workers: only the parameters
+    travel to the client, X is never gathered, and the result is that of
+    the in-memory fit from the same start. The initialisation then runs
+    `init_params` on ``min(n_samples, max(10000, 100 * n_components))``
+    rows drawn at random with `random_state` (a new sample for each of the
+    `n_init` starts; nothing is drawn when both `weights_init` and
+    `means_init` are given). Chunks along the features are merged when the
+    merged chunks stay within twice Dask's ``array.chunk-size`` (256 MiB by
+    default) and rejected otherwise. Predictions on a Dask array are lazy
+    Dask arrays chunked like X. For a stream of mini-batches (slices of a
+    np.memmap, an HDF5 or zarr array, a generator), use :meth:`partial_fit`.
+
     Examples
     --------
     >>> import numpy as np
@@ -217,6 +253,8 @@ class BernoulliMixture(_MixtureBase):
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
         "verbose_interval": [Interval("int", 1, None)],
+        "learning_decay": [Interval("real", 0.5, 1, closed="right")],
+        "learning_offset": [Interval("real", 0, None)],
     }
 
     def __init__(
@@ -235,6 +273,8 @@ class BernoulliMixture(_MixtureBase):
         random_state=None,
         verbose=0,
         verbose_interval=10,
+        learning_decay=0.7,
+        learning_offset=10.0,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -249,6 +289,8 @@ class BernoulliMixture(_MixtureBase):
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -270,56 +312,74 @@ class BernoulliMixture(_MixtureBase):
             return X
         return _binarize(X, self.binarize)
 
-    def _initial_resp(self, X, sample_weight, random_state):
+    def _initial_stats(self, X, sample_weight, random_state):
+        """Sufficient statistics of the starting responsibilities.
+
+        Never builds the (n_samples, n_components) responsibility matrix:
+        one-hot starts use the chosen rows or labels, and random ones are
+        drawn in fixed-size chunks of rows (the same stream of numbers as
+        one draw of the whole matrix).
+        """
         n_samples, n_components = X.shape[0], self.n_components
-        if self.init_params in ("kmeans", "k-means++"):
-            X_init = _fill_missing(X)
+        if self.init_params in ("random_from_data", "k-means++"):
+            if self.init_params == "random_from_data":
+                indices = random_state.choice(
+                    n_samples, size=n_components, replace=False
+                )
+            else:
+                seeding = _kmeans_sample(X, n_components, random_state)
+                _, chosen = kmeans_plusplus(
+                    _fill_missing(X[seeding]),
+                    n_components,
+                    sample_weight=sample_weight[seeding],
+                    random_state=random_state,
+                )
+                indices = seeding[chosen]
+            stats = BernoulliStats(n_components, X.shape[1])
+            filled, missing = split_missing(X[indices])
+            resp = np.eye(n_components, dtype=X.dtype)
+            stats.add(*block_m_stats(resp, filled, missing, sample_weight[indices]))
+            return stats
         if self.init_params == "kmeans":
-            labels = (
-                KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
-                .fit(X_init, sample_weight=sample_weight)
-                .labels_
+            seeding = _kmeans_sample(X, n_components, random_state)
+            kmeans = KMeans(
+                n_clusters=n_components, n_init=1, random_state=random_state
             )
-            resp = np.zeros((n_samples, n_components))
-            resp[np.arange(n_samples), labels] = 1
-        elif self.init_params == "k-means++":
-            _, indices = kmeans_plusplus(
-                X_init,
-                n_components,
-                sample_weight=sample_weight,
-                random_state=random_state,
-            )
-            resp = np.zeros((n_samples, n_components))
-            resp[indices, np.arange(n_components)] = 1
-        elif self.init_params == "random":
-            resp = random_state.uniform(size=(n_samples, n_components))
-            resp /= resp.sum(axis=1, keepdims=True)
-        else:  # random_from_data
-            indices = random_state.choice(n_samples, size=n_components, replace=False)
-            resp = np.zeros((n_samples, n_components))
-            resp[indices, np.arange(n_components)] = 1
-        return resp.astype(X.dtype, copy=False)
+            kmeans.fit(_fill_missing(X[seeding]), sample_weight=sample_weight[seeding])
+            centres = kmeans.cluster_centers_
+            if seeding.size == n_samples:
+                labels = kmeans.labels_
+            else:
+                labels = _nearest_centre(X, centres)
+            return labels_stats(X, labels, n_components, sample_weight)
+        return random_resp_stats(X, n_components, sample_weight, random_state)
 
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the weights and success probabilities with EM.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training samples; NaN marks a missing value.
+        X : {array-like, sparse matrix, dask array} of shape \
+                (n_samples, n_features)
+            Training samples; NaN marks a missing value. A
+            ``dask.array.Array`` is fitted chunk by chunk and never gathered
+            (see Notes).
 
         y : Ignored
             Not used, present for API consistency by convention.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights: an integer weight counts as that many copies
-            of the row.
+            of the row. With a Dask `X` it may be a Dask array with the row
+            chunks of `X`.
 
         Returns
         -------
         self : object
             The fitted mixture.
         """
+        if is_dask_array(X):
+            return _fit_dask(self, X, sample_weight)
         validate_params(self, self._parameter_constraints)
         warm = self.warm_start and hasattr(self, "converged_")
         previous_n_features = getattr(self, "n_features_in_", None)
@@ -356,8 +416,7 @@ class BernoulliMixture(_MixtureBase):
         def initialize(random_state):
             weights, means = weights_init, means_init
             if weights is None or means is None:
-                resp = self._initial_resp(X, sample_weight, random_state)
-                stats = resp_stats(X, resp, sample_weight.astype(dtype))
+                stats = self._initial_stats(X, sample_weight, random_state)
                 w_resp, m_resp = bernoulli_m_step(stats, alpha, clip_eps)
                 weights = w_resp if weights is None else weights
                 means = m_resp if means is None else means
@@ -375,7 +434,7 @@ class BernoulliMixture(_MixtureBase):
         else:
             X_em, weight_em = X, sample_weight
         total_weight = float(weight_em.sum())
-        weight_em = weight_em.astype(dtype)
+        weight_em = weight_em.astype(dtype, copy=False)
         missing = collapsed is None and has_nan(X_em)
         unit_weight = bool(np.all(weight_em == 1))
 
@@ -412,6 +471,77 @@ class BernoulliMixture(_MixtureBase):
         self.means_ = np.asarray(means, dtype=np.float64)
         return self
 
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the model with one mini-batch by stepwise (online) EM.
+
+        The first call initialises the model from its batch (with
+        `init_params`, or `weights_init` and `means_init`; of `n_init`
+        starts, the one that explains the batch best) and makes one EM step
+        on it, as ``fit`` with ``max_iter=1`` would. Like EM, stepwise EM
+        reaches a local maximum that depends on this start, so `n_init` > 1
+        or a large first batch help. Each later call
+        makes one step of stepwise EM (Cappé & Moulines, 2009; Liang &
+        Klein, 2009): the running average ``s`` of the sufficient
+        statistics per unit of sample weight becomes
+        ``(1 - eta_t) * s + eta_t * s_batch``, where ``s_batch`` comes from
+        the batch's E-step under the current parameters and
+        ``eta_t = (learning_offset + t) ** (-learning_decay)``, ``t = 1, 2,
+        ...`` counting the earlier updates; the parameters are then the
+        M-step of ``s``. `alpha` keeps its meaning from :meth:`fit` on the
+        total sample weight ``N`` seen so far:
+        ``means_ = (N * s_x + alpha) / (N * s_observed + 2 * alpha)``, so
+        after one pass over a data set the prior is that of :meth:`fit` on
+        it (and weaker by the number of passes after several).
+
+        Batches may be slices of a np.memmap or of an HDF5 (h5py) or zarr
+        array, or the items of a generator. A call after :meth:`fit`
+        continues from the fitted parameters with a new running average;
+        :meth:`fit` after partial_fit starts anew. Each call sets the
+        attributes that :meth:`fit` sets: `lower_bound_` is the mean
+        log-likelihood of the batch under the incoming parameters,
+        `lower_bounds_` lists it for every call, `n_iter_` counts the calls
+        and `converged_` is always False (stepwise EM has no stopping rule).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One mini-batch; NaN marks a missing value. Every batch must have
+            the features of the first.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows of the batch.
+
+        Returns
+        -------
+        self : object
+            The updated mixture.
+
+        See Also
+        --------
+        fit : Fit on all the data at once, also on a Dask array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_bernoulli_mix import BernoulliMixture
+        >>> rng = np.random.RandomState(0)
+        >>> means = np.array([[0.9, 0.9, 0.1, 0.1], [0.1, 0.2, 0.8, 0.9]])
+        >>> y = rng.randint(2, size=3000)
+        >>> X = (rng.random_sample((3000, 4)) < means[y]).astype(int)
+        >>> mix = BernoulliMixture(n_components=2, random_state=0)
+        >>> for batch in np.array_split(X, 30):
+        ...     mix = mix.partial_fit(batch)
+        >>> mix.means_.round(1)
+        array([[0.1, 0.2, 0.8, 0.9],
+               [0.9, 0.9, 0.1, 0.1]])
+        >>> mix.n_iter_
+        30
+        """
+        return bernoulli_partial_fit(self, X, sample_weight)
+
     def _estimate_log_prob(self, X):
         params = BernoulliParams(self.weights_, self.means_, np.float64)
         return bernoulli_log_prob(X, params)
@@ -424,6 +554,32 @@ class BernoulliMixture(_MixtureBase):
         return (rng.random_sample((n, self.means_.shape[1])) < self.means_[k]).astype(
             np.float64
         )
+
+
+# Above this many rows, k-means (and its ++ seeding) runs on a random subset
+# of rows: enough for a start, with time and memory that do not grow with n.
+_KMEANS_MAX_ROWS = 10_000
+
+
+def _kmeans_sample(X, n_components, random_state):
+    """Indices of the rows k-means sees: all of them, or a random subset."""
+    n_samples = X.shape[0]
+    size = max(_KMEANS_MAX_ROWS, 50 * n_components)
+    if n_samples <= size:
+        return np.arange(n_samples)
+    return np.sort(random_state.choice(n_samples, size=size, replace=False))
+
+
+def _nearest_centre(X, centres):
+    """Label of the nearest centre of every row, block by block."""
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    centre_sq = (centres**2).sum(axis=1)
+    for rows in row_blocks(X, centres.shape[0]):
+        block = _fill_missing(X[rows])
+        # |x - c|^2 up to the row's own |x|^2, which does not change the argmin.
+        dist = centre_sq - 2 * np.asarray(block @ centres.T)
+        labels[rows] = dist.argmin(axis=1)
+    return labels
 
 
 def _fill_missing(X):

@@ -48,10 +48,10 @@ class BernoulliParams:
         self.log_odds_t = np.ascontiguousarray((log_p - log_q).T, dtype=dtype)
         self.log_q_sum = log_q.sum(axis=1).astype(dtype)
         # E-step bias of a complete row: sum_j log(1 - p_kj) + log(w_k).
-        self.bias = (log_q.sum(axis=1) + np.log(np.maximum(weights, 0))).astype(dtype)
+        self.bias = (log_q.sum(axis=1) + self.log_weights).astype(dtype)
 
 
-def _split_missing(Xb):
+def split_missing(Xb):
     """Return (X with NaN set to 0, missing indicator or None) for a block."""
     if sp.issparse(Xb):
         nan = np.isnan(Xb.data)
@@ -77,7 +77,7 @@ def block_log_prob(Xb, params):
     NaN replaced by 0 and ``missing`` the 0/1 indicator of NaN (``None`` when
     the block has none), for reuse by the M-step statistics.
     """
-    filled, missing = _split_missing(Xb)
+    filled, missing = split_missing(Xb)
     log_prob = np.asarray(filled @ params.log_odds_t)
     log_prob += params.log_q_sum
     if missing is not None:
@@ -104,7 +104,7 @@ def block_e_step(Xb, params, may_have_missing=True):
     knows X has none.
     """
     if may_have_missing:
-        filled, missing = _split_missing(Xb)
+        filled, missing = split_missing(Xb)
     else:
         filled, missing = Xb, None
     weighted = np.asarray(filled @ params.log_odds_t)
@@ -187,13 +187,16 @@ def bernoulli_m_step(stats, alpha, clip_eps):
     the posterior mode under a Beta(1 + alpha, 1 + alpha) prior, clipped to
     ``[clip_eps, 1 - clip_eps]`` so that no log-probability is infinite.
     """
-    tiny = 10 * np.finfo(np.float64).eps
-    nk = stats.nk + tiny
+    # A floor on the totals keeps an empty component finite without biasing
+    # the others; it is relative to the total weight so that tiny sample
+    # weights are not swamped.
+    tiny = 10 * np.finfo(np.float64).eps * stats.nk.sum()
+    nk = np.maximum(stats.nk, tiny)
     weights = nk / nk.sum()
-    observed = nk[:, None]
+    observed = stats.nk[:, None]
     if stats.missing_k is not None:
         observed = observed - stats.missing_k
-        observed = np.maximum(observed, tiny)
+    observed = np.maximum(observed, tiny)
     means = (stats.xk + alpha) / (observed + 2 * alpha)
     np.clip(means, clip_eps, 1 - clip_eps, out=means)
     return weights, means
@@ -203,8 +206,38 @@ def resp_stats(X, resp, sample_weight):
     """Sufficient statistics from given responsibilities (used by initialisation)."""
     stats = BernoulliStats(resp.shape[1], X.shape[1])
     for rows in row_blocks(X):
-        filled, missing = _split_missing(X[rows])
+        filled, missing = split_missing(X[rows])
         stats.add(*block_m_stats(resp[rows], filled, missing, sample_weight[rows]))
+    return stats
+
+
+def labels_stats(X, labels, n_components, sample_weight):
+    """Sufficient statistics of one-hot responsibilities given by labels."""
+    stats = BernoulliStats(n_components, X.shape[1])
+    for rows in row_blocks(X, n_components):
+        resp = np.zeros((rows.stop - rows.start, n_components), dtype=X.dtype)
+        resp[np.arange(resp.shape[0]), labels[rows]] = 1
+        filled, missing = split_missing(X[rows])
+        stats.add(*block_m_stats(resp, filled, missing, sample_weight[rows]))
+    return stats
+
+
+# Random starting responsibilities are drawn this many rows at a time, so
+# the stream of numbers (and the start) does not depend on how X is stored.
+_RANDOM_CHUNK = 4096
+
+
+def random_resp_stats(X, n_components, sample_weight, random_state):
+    """Sufficient statistics of random row-normalised responsibilities."""
+    stats = BernoulliStats(n_components, X.shape[1])
+    for start in range(0, X.shape[0], _RANDOM_CHUNK):
+        rows = slice(start, min(start + _RANDOM_CHUNK, X.shape[0]))
+        resp = random_state.uniform(size=(rows.stop - rows.start, n_components))
+        resp /= resp.sum(axis=1, keepdims=True)
+        filled, missing = split_missing(X[rows])
+        stats.add(
+            *block_m_stats(resp.astype(X.dtype), filled, missing, sample_weight[rows])
+        )
     return stats
 
 
@@ -232,6 +265,12 @@ def unique_binary_rows(X, max_features=52):
         if np.isnan(X.data).any():
             return None
     powers = np.ldexp(1.0, np.arange(n_features))
+    # A first look at a few thousand rows avoids sorting every row (and its
+    # O(n) temporaries) when the data are not repetitive.
+    head = min(n_rows, 4096)
+    head_keys = np.asarray(X[:head] @ powers).ravel()
+    if 2 * np.unique(head_keys).shape[0] > head:
+        return None
     keys = np.empty(n_rows)
     for rows in row_blocks(X):
         block = X[rows]

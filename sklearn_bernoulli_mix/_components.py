@@ -147,12 +147,18 @@ class DistributionComponents:
                 out = fn(X)
             else:
                 out = comp(X)
+            out = np.asarray(out)
         except Exception as exc:  # a component's own failure, shown with context
             raise ValueError(
                 f"Component {k} ({_short_repr(comp)}) could not evaluate the "
                 f"log-likelihood of X with shape {X.shape}: {exc}"
             ) from exc
-        out = np.asarray(out, dtype=np.float64)
+        if out.dtype.kind not in "biuf":
+            raise ValueError(
+                f"Component {k} ({_short_repr(comp)}) returned values of dtype "
+                f"{out.dtype}; a component must return real log-likelihoods."
+            )
+        out = out.astype(np.float64, copy=False)
         if out.size == X.shape[0]:
             out = out.reshape(X.shape[0])
         if out.shape != (X.shape[0],):

@@ -10,6 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._blocks import row_blocks
+from ._dask import dask_predict, is_dask_array
+
 
 class _Progress:
     """Verbose messages in the style of scikit-learn's mixtures."""
@@ -147,15 +150,36 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             log_weights = np.log(self.weights_)
         return self._estimate_log_prob(X) + log_weights
 
-    def _log_resp_and_norm(self, X):
-        weighted = self._estimate_weighted_log_prob(X)
-        log_norm = logsumexp(weighted, axis=1)
-        impossible = np.flatnonzero(~np.isfinite(log_norm))
-        if impossible.size:
-            raise _zero_likelihood_error(impossible)
-        with np.errstate(under="ignore"):
-            log_resp = weighted - log_norm[:, None]
-        return log_resp, log_norm
+    def _log_resp_and_norm(self, X, *, want="both"):
+        """Posterior log-probabilities and log p(x), computed block by block.
+
+        Memory beyond the outputs stays O(block rows x n_components).
+        ``want`` is ``"both"``, ``"norm"`` (log p(x) only) or ``"labels"``
+        (the argmax of the posterior only). Rows with zero likelihood under
+        every component are all named in one error.
+        """
+        n_samples, n_components = X.shape[0], self.weights_.shape[0]
+        log_norm = np.empty(n_samples) if want != "labels" else None
+        log_resp = np.empty((n_samples, n_components)) if want == "both" else None
+        labels = np.empty(n_samples, dtype=np.intp) if want == "labels" else None
+        impossible = []
+        for rows in row_blocks(X, n_components):
+            weighted = self._estimate_weighted_log_prob(X[rows])
+            block_norm = logsumexp(weighted, axis=1)
+            bad = np.flatnonzero(~np.isfinite(block_norm))
+            if bad.size:
+                impossible.append(bad + rows.start)
+                continue
+            if labels is not None:
+                labels[rows] = weighted.argmax(axis=1)
+                continue
+            log_norm[rows] = block_norm
+            if log_resp is not None:
+                with np.errstate(under="ignore"):
+                    log_resp[rows] = weighted - block_norm[:, None]
+        if impossible:
+            raise _zero_likelihood_error(np.concatenate(impossible))
+        return log_resp, log_norm, labels
 
     def _check_predict_input(self, X):
         check_is_fitted(self)
@@ -167,15 +191,18 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples.
+            The samples. A ``dask.array.Array`` gives a lazy Dask array,
+            chunked like `X` along the rows.
 
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
             ``log p(x) = log sum_k weights_[k] p(x | k)`` for each sample.
         """
+        if is_dask_array(X):
+            return dask_predict(self, X, "score_samples")
         X = self._check_predict_input(X)
-        return self._log_resp_and_norm(X)[1]
+        return self._log_resp_and_norm(X, want="norm")[1]
 
     def score(self, X, y=None):
         """Compute the mean log-likelihood of the samples under the mixture.
@@ -183,7 +210,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples.
+            The samples. A ``dask.array.Array`` is scored chunk by chunk on
+            its workers.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -194,6 +222,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             Mean of :meth:`score_samples` over the rows of `X`; higher is
             better, so model selection tools use it without a scorer.
         """
+        if is_dask_array(X):
+            return dask_predict(self, X, "score")
         return float(np.mean(self.score_samples(X)))
 
     def predict_proba(self, X):
@@ -202,17 +232,20 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples.
+            The samples. A ``dask.array.Array`` gives a lazy Dask array,
+            chunked like `X` along the rows.
 
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
             ``P(component = k | x)``; every row sums to one.
         """
+        if is_dask_array(X):
+            return dask_predict(self, X, "predict_proba")
         X = self._check_predict_input(X)
-        log_resp = self._log_resp_and_norm(X)[0]
+        resp = self._log_resp_and_norm(X)[0]
         with np.errstate(under="ignore"):
-            return np.exp(log_resp)
+            return np.exp(resp, out=resp)
 
     def predict(self, X):
         """Predict the most probable component of each sample.
@@ -220,15 +253,18 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples.
+            The samples. A ``dask.array.Array`` gives a lazy Dask array,
+            chunked like `X` along the rows.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
             Index of the component with the largest posterior probability.
         """
+        if is_dask_array(X):
+            return dask_predict(self, X, "predict")
         X = self._check_predict_input(X)
-        return self._log_resp_and_norm(X)[0].argmax(axis=1)
+        return self._log_resp_and_norm(X, want="labels")[2]
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the mixture and return the most probable component of each sample.
@@ -265,10 +301,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             ``-2 * log-likelihood + n_parameters * log(n_samples)``; lower is
             better.
         """
-        n_samples = self._n_rows(X)
-        return float(
-            -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
-        )
+        n_samples, log_lik = self._total_log_likelihood(X)
+        return float(-2 * log_lik + self._n_parameters() * np.log(n_samples))
 
     def aic(self, X):
         """Akaike information criterion of the fitted model on `X`.
@@ -283,13 +317,15 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         aic : float
             ``-2 * log-likelihood + 2 * n_parameters``; lower is better.
         """
-        n_samples = self._n_rows(X)
-        return float(-2 * self.score(X) * n_samples + 2 * self._n_parameters())
+        n_samples, log_lik = self._total_log_likelihood(X)
+        return float(-2 * log_lik + 2 * self._n_parameters())
 
-    @staticmethod
-    def _n_rows(X):
-        shape = getattr(X, "shape", None)
-        return shape[0] if shape is not None else len(X)
+    def _total_log_likelihood(self, X):
+        """``(n_samples, sum of log p(x))`` of validated X (or a Dask array)."""
+        if is_dask_array(X):
+            return X.shape[0], self.score(X) * X.shape[0]
+        X = self._check_predict_input(X)
+        return X.shape[0], float(self._log_resp_and_norm(X, want="norm")[1].sum())
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.

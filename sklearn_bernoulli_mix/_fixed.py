@@ -8,7 +8,10 @@ from sklearn.utils.validation import validate_data
 
 from ._blocks import unique_binary_rows
 from ._components import resolve_components
+from ._dask import fit_fixed as _fit_dask
+from ._dask import is_dask_array
 from ._em import _MixtureBase, _zero_likelihood_error, fit_em
+from ._online import fixed_partial_fit
 from ._solvers import em_step, weights_covariance
 from ._validation import (
     ARRAY_LIKE,
@@ -88,6 +91,20 @@ class FixedComponentMixture(_MixtureBase):
     verbose_interval : int, default=10
         Number of iterations between two progress messages.
 
+    learning_decay : float, default=0.7
+        Exponent ``kappa`` of the step size
+        ``eta_t = (learning_offset + t) ** (-kappa)`` of the stepwise EM of
+        :meth:`partial_fit`, in (0.5, 1]: the step sizes then sum to
+        infinity while their squares do not, so the running statistics
+        converge. Smaller values forget old batches faster. Not used by
+        :meth:`fit`.
+
+    learning_offset : float, default=10.0
+        Offset ``tau_0 >= 0`` of the step size of :meth:`partial_fit`:
+        larger values make the early steps smaller, so that the first
+        batches, seen under poor parameters, weigh less. Not used by
+        :meth:`fit`.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -133,6 +150,19 @@ class FixedComponentMixture(_MixtureBase):
     --------
     BernoulliMixture : Mixture whose Bernoulli components are learned too.
 
+    Notes
+    -----
+    :meth:`fit` and the prediction methods also accept a
+    ``dask.array.Array`` chunked along the rows (dense or scipy.sparse
+    chunks). Each EM iteration recomputes the component log-likelihoods
+    chunk by chunk on the workers and adds up the statistics, so X is never
+    gathered, and one more pass gives the observed information behind
+    `weights_stderr_`; the result is that of the in-memory EM fit. Dask
+    input is always fitted with the EM update, whatever `solver`. Chunks
+    along the features are merged as for :class:`BernoulliMixture`.
+    Predictions on a Dask array are lazy Dask arrays. For a stream of
+    mini-batches, use :meth:`partial_fit`.
+
     Examples
     --------
     Two factories make red (1) and blue (0) marbles, 80% and 30% red. A bag
@@ -158,6 +188,8 @@ class FixedComponentMixture(_MixtureBase):
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
         "verbose_interval": [Interval("int", 1, None)],
+        "learning_decay": [Interval("real", 0.5, 1, closed="right")],
+        "learning_offset": [Interval("real", 0, None)],
     }
 
     def __init__(
@@ -172,6 +204,8 @@ class FixedComponentMixture(_MixtureBase):
         random_state=None,
         verbose=0,
         verbose_interval=10,
+        learning_decay=0.7,
+        learning_offset=10.0,
     ):
         self.components = components
         self.weights_init = weights_init
@@ -182,6 +216,8 @@ class FixedComponentMixture(_MixtureBase):
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     def __sklearn_clone__(self):
         # The components are fixed, known likelihoods: a clone shares them
@@ -239,9 +275,11 @@ class FixedComponentMixture(_MixtureBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape \
+                (n_samples, n_features)
             Training samples; with ``components="precomputed"``, the matrix
-            of per-component log-likelihoods.
+            of per-component log-likelihoods. A ``dask.array.Array`` is
+            fitted chunk by chunk and never gathered (see Notes).
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -255,6 +293,8 @@ class FixedComponentMixture(_MixtureBase):
         self : object
             The fitted mixture.
         """
+        if is_dask_array(X):
+            return _fit_dask(self, X, sample_weight)
         validate_params(self, self._parameter_constraints)
         self._components = components = self._resolve()
         X = self._validate_X(X, reset=True)
@@ -333,6 +373,69 @@ class FixedComponentMixture(_MixtureBase):
         self.weights_covariance_ = cov
         self.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))
         return self
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the mixing weights with one mini-batch by stepwise EM.
+
+        The first call starts from `weights_init` (or `init_params`) and
+        makes one EM step on its batch. Each later call makes one step of
+        stepwise EM (Cappé & Moulines, 2009): the running mean ``s`` of the
+        responsibilities becomes ``(1 - eta_t) * s + eta_t * r_batch``,
+        where ``r_batch`` is the batch's weighted mean responsibility under
+        the current weights and
+        ``eta_t = (learning_offset + t) ** (-learning_decay)``, ``t = 1, 2,
+        ...`` counting the earlier updates; the new weights are ``s``.
+        Batches may be slices of a np.memmap or of an HDF5 (h5py) or zarr
+        array, or the items of a generator. A call after :meth:`fit`
+        continues from the fitted weights with a new running mean.
+
+        Each call sets the attributes that :meth:`fit` sets. `lower_bound_`
+        is the mean log-likelihood of the batch under the incoming weights
+        and `lower_bounds_` lists it for every call; `gap_bound_` is the
+        certified gap of the incoming weights on the last batch only;
+        `n_iter_` counts the calls and `converged_` is always False.
+        `weights_covariance_` and `weights_stderr_` are NaN: stepwise EM
+        sees each batch once, under the weights of its time, and cannot tell
+        new samples from repeated ones, so the observed information of the
+        data is not available. :meth:`fit`, which also accepts a Dask array
+        for data larger than memory, gives them.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One mini-batch; with ``components="precomputed"``, its matrix of
+            per-component log-likelihoods. Every batch must have the
+            features of the first.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows of the batch.
+
+        Returns
+        -------
+        self : object
+            The updated mixture.
+
+        See Also
+        --------
+        fit : Fit on all the data at once, also on a Dask array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_bernoulli_mix import FixedComponentMixture
+        >>> rng = np.random.RandomState(0)
+        >>> factory_1 = rng.random_sample(2000) < 0.6
+        >>> red = rng.random_sample(2000) < np.where(factory_1, 0.8, 0.3)
+        >>> mix = FixedComponentMixture(components=[[0.8], [0.3]])
+        >>> for batch in np.array_split(red.reshape(-1, 1), 20):
+        ...     mix = mix.partial_fit(batch)
+        >>> mix.weights_.round(1)
+        array([0.6, 0.4])
+        """
+        return fixed_partial_fit(self, X, sample_weight)
 
     def _estimate_log_prob(self, X):
         return self._components.log_likelihood(X)

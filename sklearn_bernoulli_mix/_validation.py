@@ -36,9 +36,7 @@ class Interval:
             return False
         if self.kind == "int" and not isinstance(value, numbers.Integral):
             return False
-        if not np.isfinite(value) and self.right is not None:
-            return False
-        if np.isnan(value):
+        if not np.isfinite(value):
             return False
         if self.left is not None:
             if self.closed in ("left", "both"):

@@ -60,7 +60,9 @@ def run_demo(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", NonIdentifiableWarning)
-            path = FixedComponentMixture(components, max_iter=max_iter).fit(X)
+            path = FixedComponentMixture(
+                components, solver="em", max_iter=max_iter
+            ).fit(X)
         shown = ", ".join(f"{w:.4f}" for w in path.weights_)
         p(
             f"  after {max_iter:>3} iterations: P(c) = [{shown}]   "
@@ -68,7 +70,9 @@ def run_demo(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonIdentifiableWarning)
-        mix = FixedComponentMixture(components, max_iter=100_000, tol=1e-12).fit(X)
+        mix = FixedComponentMixture(
+            components, solver="em", max_iter=100_000, tol=1e-12
+        ).fit(X)
     p(
         f"Converged after {mix.n_iter_} iterations (certified gap "
         f"{mix.gap_bound_:.1e} per marble); mean log-likelihood {mix.lower_bound_:.6f}"

@@ -12,7 +12,7 @@ from ._dask import fit_fixed as _fit_dask
 from ._dask import is_dask_array
 from ._em import _MixtureBase, _zero_likelihood_error, fit_em
 from ._online import fixed_partial_fit
-from ._solvers import em_step, weights_covariance
+from ._solvers import em_step, sqp_step, squarem_step, weights_covariance
 from ._validation import (
     ARRAY_LIKE,
     NONE,
@@ -25,6 +25,10 @@ from ._validation import (
     check_weights,
     validate_params,
 )
+
+# Each solver step maps weights to (new weights, scaled mean log-likelihood of
+# the incoming weights, certified bound on their optimality gap).
+_SOLVER_STEPS = {"em": em_step, "squarem": squarem_step, "sqp": sqp_step}
 
 
 class FixedComponentMixture(_MixtureBase):
@@ -68,9 +72,26 @@ class FixedComponentMixture(_MixtureBase):
         Starting weights when `weights_init` is None: equal weights, or a
         draw from the flat Dirichlet distribution seeded by `random_state`.
 
-    solver : {"em"}, default="em"
-        Algorithm for the weights. ``"em"`` is the textbook EM update
-        ``w_k <- mean_i P(k | x_i)``.
+    solver : {"sqp", "squarem", "em"}, default="sqp"
+        Algorithm for the weights; all three stop on the same certificate,
+        so `converged_` means the same for each.
+
+        - ``"em"``: the textbook EM update ``w_k <- mean_i P(k | x_i)``. Its
+          convergence is linear at a rate equal to the fraction of missing
+          information, so it needs thousands of iterations when components
+          overlap, and it never makes a weight exactly zero.
+        - ``"squarem"``: SQUAREM extrapolation of the EM map (Varadhan &
+          Roland, 2008, scheme S3) with a monotonicity safeguard and
+          projection onto the simplex.
+        - ``"sqp"``: mix-SQP (Kim, Carbonetto, Stephens & Anitescu, 2020):
+          sequential quadratic programming with the exact Hessian and an
+          active-set solver, which converges in a few iterations and returns
+          exact zeros for weights whose optimum is zero.
+
+        ``"sqp"`` is the default because it reached a certified gap of 1e-8
+        more than 100 times faster than EM on every problem of
+        ``benchmarks/solvers.py`` (and faster than R's ``mixsqp``), and it
+        is exact on the boundary.
 
     max_iter : int, default=1000
         Maximum number of solver iterations.
@@ -114,8 +135,10 @@ class FixedComponentMixture(_MixtureBase):
         Asymptotic covariance of `weights_` from the observed information of
         the ``n_components - 1`` free proportions. Singular along the
         simplex (rows sum to zero); NaN when the data cannot tell the
-        components apart. Weights on the boundary (at zero) make it
-        unreliable, as for any asymptotic interval.
+        components apart. It covers the weights estimated above zero; a
+        weight estimated as exactly zero sits on the boundary of the simplex,
+        where the asymptotic theory does not hold, and gets zero variance.
+        Weights close to the boundary make it unreliable too.
 
     weights_stderr_ : ndarray of shape (n_components,)
         Standard errors of `weights_`, ``sqrt(diag(weights_covariance_))``.
@@ -182,7 +205,7 @@ class FixedComponentMixture(_MixtureBase):
     _parameter_constraints = {
         "weights_init": [ARRAY_LIKE, NONE],
         "init_params": [Options("uniform", "random")],
-        "solver": [Options("em")],
+        "solver": [Options("em", "squarem", "sqp")],
         "max_iter": [Interval("int", 1, None)],
         "tol": [Interval("real", 0, None)],
         "random_state": [RANDOM_STATE],
@@ -198,7 +221,7 @@ class FixedComponentMixture(_MixtureBase):
         *,
         weights_init=None,
         init_params="uniform",
-        solver="em",
+        solver="sqp",
         max_iter=1000,
         tol=1e-8,
         random_state=None,
@@ -335,14 +358,15 @@ class FixedComponentMixture(_MixtureBase):
             if unexplained.size:
                 raise ValueError(
                     f"The starting weights give zero likelihood to row "
-                    f"{int(first[unexplained[0]])} of X, and EM never revives a "
-                    "zero weight: give every component that explains it a "
-                    "positive starting weight."
+                    f"{int(first[unexplained[0]])} of X: give at least one "
+                    "component that explains it a positive starting weight."
                 )
             return weights
 
+        solver_step = _SOLVER_STEPS[self.solver]
+
         def step(weights):
-            new_weights, log_lik_scaled, bound = em_step(lik, freq, weights)
+            new_weights, log_lik_scaled, bound = solver_step(lik, freq, weights)
             return new_weights, log_lik_scaled + log_lik_offset, bound
 
         weights, bound = fit_em(
@@ -358,9 +382,19 @@ class FixedComponentMixture(_MixtureBase):
                 "Increase max_iter or raise tol."
             ),
         )
-        self.weights_ = weights
+        self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
-        cov, identifiable = weights_covariance(lik, counts, weights)
+        # The information is that of the weights inside the simplex; a weight
+        # whose estimate is exactly zero sits on the boundary and gets zero
+        # variance (the asymptotic theory does not apply there).
+        support = np.flatnonzero(weights > 0)
+        cov = np.zeros((n_components, n_components))
+        cov_support, identifiable = weights_covariance(
+            lik[:, support], counts, weights[support]
+        )
+        cov[np.ix_(support, support)] = cov_support
+        if not identifiable:
+            cov[:] = np.nan
         if not identifiable:
             warnings.warn(
                 "The mixing weights are not identifiable on this data: the "

@@ -310,16 +310,22 @@ def test_lower_bounds_never_decrease(five_component_data):
     assert mix.score(d["X"]) >= mix.lower_bound_ - 1e-13
 
 
-def test_certificate_bounds_true_gap_at_every_iteration(five_component_data):
+@pytest.mark.parametrize("solver", ["em", "squarem", "sqp"])
+def test_certificate_bounds_true_gap_at_every_iteration(five_component_data, solver):
     d = five_component_data
     X, log_lik, f_star = d["X"], d["log_lik"], d["f_star"]
-    full = FixedComponentMixture(d["probs"], tol=1e-12, max_iter=10_000).fit(X)
+    full = FixedComponentMixture(
+        d["probs"], solver=solver, tol=1e-12, max_iter=10_000
+    ).fit(X)
     n_total = full.n_iter_
-    assert n_total >= 10
+    assert n_total >= (10 if solver == "em" else 2)
     lik = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))
     previous_weights = np.full(5, 0.2)
     for t in range(1, n_total + 1):
-        mix = fit_quiet(FixedComponentMixture(d["probs"], tol=1e-12, max_iter=t), X)
+        mix = fit_quiet(
+            FixedComponentMixture(d["probs"], solver=solver, tol=1e-12, max_iter=t),
+            X,
+        )
         assert mix.n_iter_ == t
         # lower_bounds_[t] is the log-likelihood of the weights after t updates
         score = mix.score(X)
@@ -1271,3 +1277,27 @@ def test_verbose_prints_iterations(capsys):
     )
     out = capsys.readouterr().out
     assert "Iteration 1" in out and "converged" in out
+
+
+@pytest.mark.parametrize("red", [0, 2, 3, 5, 9])
+def test_every_solver_reaches_the_closed_form(red):
+    """em, squarem and sqp all certify the seed's closed-form optimum."""
+    X = np.array([[1]] * red + [[0]] * (10 - red))
+    r = red / 10
+    expected = np.clip((r - 0.3) / 0.5, 0, 1)
+    f_star = mean_loglik(
+        np.log(np.array([[0.8, 0.3], [0.2, 0.7]]))[[0] * red + [1] * (10 - red)],
+        np.array([expected, 1 - expected]),
+    )
+    for solver in ("em", "squarem", "sqp"):
+        mix = fit_quiet(
+            FixedComponentMixture([[0.8], [0.3]], solver=solver, max_iter=100_000), X
+        )
+        assert f_star - mix.score(X) <= mix.gap_bound_ + 1e-15
+        assert mix.gap_bound_ <= mix.tol or solver == "em"
+        if solver == "sqp":
+            assert mix.converged_
+            # mix-SQP's active set gives exact zeros on the boundary.
+            if expected in (0.0, 1.0):
+                assert set(mix.weights_) == {0.0, 1.0}
+            np.testing.assert_allclose(mix.weights_[0], expected, atol=1e-6)

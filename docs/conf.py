@@ -76,7 +76,10 @@ if os.environ.get("SPHINX_OFFLINE"):
     # that is expected offline, so those (and only those) are not warned
     # about. Online, intersphinx resolves them and every miss is an error.
     nitpick_ignore_regex = [
-        (r"py:.*", r"(numpy|scipy|sklearn|matplotlib|pandas)(\..*)?"),
+        (
+            r"py:.*",
+            r"(numpy|scipy|sklearn|matplotlib|pandas|dask|distributed|zarr|h5py)(\..*)?",
+        ),
         (r"py:.*", r"(ValueError|TypeError|UserWarning|Warning|Exception|pickle)"),
         (r"py:.*", r"(callable|dict|list|tuple|str|int|float|bool|object)"),
         (r"std:term", r".*"),
@@ -89,4 +92,5 @@ else:
         "scipy": ("https://docs.scipy.org/doc/scipy", None),
         "sklearn": ("https://scikit-learn.org/stable", None),
         "matplotlib": ("https://matplotlib.org/stable", None),
+        "dask": ("https://docs.dask.org/en/stable", None),
     }

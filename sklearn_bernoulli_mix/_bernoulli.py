@@ -151,6 +151,8 @@ class BernoulliMixture(_MixtureBase):
     verbose : int, default=0
         0 prints nothing, 1 prints the initialisations and iterations, 2 adds
         timings and the change of the log-likelihood.
+        3 shows a progress bar over the iterations of each initialisation
+        when tqdm is installed (the messages of 2 otherwise).
 
     verbose_interval : int, default=10
         Number of iterations between two progress messages.

@@ -15,19 +15,32 @@ from ._dask import dask_predict, is_dask_array
 
 
 class _Progress:
-    """Verbose messages in the style of scikit-learn's mixtures."""
+    """Verbose messages in the style of scikit-learn's mixtures.
 
-    def __init__(self, verbose, interval):
+    ``verbose >= 3`` shows a progress bar over the iterations of each
+    initialisation instead, when tqdm is installed (messages otherwise).
+    """
+
+    def __init__(self, verbose, interval, max_iter=None):
         self.verbose = verbose
         self.interval = interval
+        self.max_iter = max_iter
         self._t0 = self._t_iter = perf_counter()
+        self._tqdm = _load_tqdm() if verbose >= 3 else None
+        self._bar = None
 
     def init_begin(self, i):
-        if self.verbose:
+        if self._tqdm is not None:
+            self._bar = self._tqdm(total=self.max_iter, desc=f"init {i}", leave=True)
+        elif self.verbose:
             print(f"Initialization {i}")
             self._t0 = self._t_iter = perf_counter()
 
     def iter_end(self, n_iter, change, label="ll change"):
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(f"{label} {change:.3g}", refresh=False)
+            return
         if not self.verbose or n_iter % self.interval:
             return
         if self.verbose == 1:
@@ -41,9 +54,14 @@ class _Progress:
             self._t_iter = now
 
     def init_end(self, lower_bound, converged):
+        status = "converged" if converged else "did not converge"
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"{status}, lower bound {lower_bound:.5f}")
+            self._bar.close()
+            self._bar = None
+            return
         if not self.verbose:
             return
-        status = "converged" if converged else "did not converge"
         if self.verbose == 1:
             print(f"Initialization {status}.")
         else:
@@ -51,6 +69,15 @@ class _Progress:
                 f"Initialization {status}. time lapse "
                 f"{perf_counter() - self._t0:.5f}s\t lower bound {lower_bound:.5f}."
             )
+
+
+def _load_tqdm():
+    """tqdm's progress bar class, or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
 
 
 def iterate(step, params, *, max_iter, is_converged, lower_bound=-np.inf, progress):
@@ -96,7 +123,9 @@ def fit_em(
     estimator, warns when the best start did not converge, and returns
     ``(best_params, info)``.
     """
-    progress = _Progress(estimator.verbose, estimator.verbose_interval)
+    progress = _Progress(
+        estimator.verbose, estimator.verbose_interval, estimator.max_iter
+    )
     random_state = check_random_state(estimator.random_state)
     best = None
     starts = 1 if warm_start_params is not None else n_init

@@ -1483,3 +1483,17 @@ def test_readme_digits_example():
     assert mix.means_.shape == (10, 64)
     assert np.all((mix.means_ > 0) & (mix.means_ < 1))
     assert np.all(np.isfinite(mix.lower_bounds_))
+
+
+def test_verbose_3_shows_a_progress_bar(capsys):
+    """verbose=3 draws a tqdm bar per initialisation; verbose=0 prints nothing."""
+    pytest.importorskip("tqdm")
+    rng = np.random.RandomState(0)
+    X = (rng.rand(200, 6) < 0.5).astype(float)
+    BernoulliMixture(2, n_init=2, max_iter=5, tol=0, verbose=3, random_state=0).fit(X)
+    err = capsys.readouterr().err
+    assert "init 0" in err and "init 1" in err
+    assert "5/5" in err
+    BernoulliMixture(2, max_iter=5, tol=0, random_state=0).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -137,10 +137,8 @@ class FixedComponentMixture(_MixtureBase):
         Asymptotic covariance of `weights_` from the observed information of
         the ``n_components - 1`` free proportions. Singular along the
         simplex (rows sum to zero); NaN when the data cannot tell the
-        components apart. It covers the weights estimated above zero; a
-        weight estimated as exactly zero sits on the boundary of the simplex,
-        where the asymptotic theory does not hold, and gets zero variance.
-        Weights close to the boundary make it unreliable too.
+        components apart. Weights on or near the boundary (at zero) make it
+        unreliable, as for any asymptotic interval.
 
     weights_stderr_ : ndarray of shape (n_components,)
         Standard errors of `weights_`, ``sqrt(diag(weights_covariance_))``.
@@ -386,17 +384,7 @@ class FixedComponentMixture(_MixtureBase):
         )
         self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
-        # The information is that of the weights inside the simplex; a weight
-        # whose estimate is exactly zero sits on the boundary and gets zero
-        # variance (the asymptotic theory does not apply there).
-        support = np.flatnonzero(weights > 0)
-        cov = np.zeros((n_components, n_components))
-        cov_support, identifiable = weights_covariance(
-            lik[:, support], counts, weights[support]
-        )
-        cov[np.ix_(support, support)] = cov_support
-        if not identifiable:
-            cov[:] = np.nan
+        cov, identifiable = weights_covariance(lik, counts, weights)
         if not identifiable:
             warnings.warn(
                 "The mixing weights are not identifiable on this data: the "

@@ -141,7 +141,7 @@ def test_bernoulli_fit_equals_numpy_fit(client, fmt, weighting, missing):
 def test_fixed_bernoulli_components_equal_numpy_fit(client):
     X, weights, means = simulate(seed=3, n_samples=2000)
     sw = np.random.RandomState(4).randint(1, 4, X.shape[0]).astype(float)
-    params = dict(components=means, tol=1e-9)
+    params = dict(components=means, solver="em", tol=1e-9)
     numpy_fit = FixedComponentMixture(**params).fit(X, sample_weight=sw)
     Xd = to_dask(X, "sparse", chunks=((700, 1, 1299), (12,)))
     dask_fit = FixedComponentMixture(**params).fit(
@@ -161,14 +161,20 @@ def test_fixed_scipy_and_precomputed_components_equal_numpy_fit(client):
     components = [stats.norm(-1, 1), stats.norm(1, 1), stats.t(3)]
     X = np.concatenate([rng.normal(-1, 1, (600, 2)), rng.normal(1, 1, (400, 2))])
     params = dict(
-        components=components, init_params="random", random_state=0, max_iter=6
+        components=components,
+        solver="em",
+        init_params="random",
+        random_state=0,
+        max_iter=6,
     )
     numpy_fit = FixedComponentMixture(**params).fit(X)
     dask_fit = FixedComponentMixture(**params).fit(da.from_array(X, chunks=(333, 1)))
     assert_same_fit(dask_fit, numpy_fit, ["weights_", "weights_stderr_"])
 
     log_lik = np.column_stack([c.logpdf(X).sum(axis=1) for c in components])
-    numpy_fit = FixedComponentMixture("precomputed", max_iter=6).fit(log_lik)
+    numpy_fit = FixedComponentMixture("precomputed", solver="em", max_iter=6).fit(
+        log_lik
+    )
     dask_fit = FixedComponentMixture("precomputed", max_iter=6).fit(
         da.from_array(log_lik, chunks=(250, 3))
     )

@@ -28,7 +28,7 @@ def row_blocks(X, n_components=1, block_entries=_BLOCK_ENTRIES):
         per_row = max(n_components, X.nnz / max(n_rows, 1), 1)
         # Sparse rows are cheap to hold; fewer, larger blocks save the fixed
         # cost of slicing and of each sparse product call.
-        block_entries *= 8
+        block_entries *= 64
     else:
         per_row = max(n_features, n_components, 1)
     size = max(64, int(block_entries // per_row))

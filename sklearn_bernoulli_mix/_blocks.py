@@ -238,15 +238,6 @@ def bernoulli_m_step(stats, alpha, clip_eps):
     return weights, means
 
 
-def resp_stats(X, resp, sample_weight):
-    """Sufficient statistics from given responsibilities (used by initialisation)."""
-    stats = BernoulliStats(resp.shape[1], X.shape[1])
-    for rows in row_blocks(X):
-        filled, missing = split_missing(X[rows])
-        stats.add(*block_m_stats(resp[rows], filled, missing, sample_weight[rows]))
-    return stats
-
-
 def labels_stats(X, labels, n_components, sample_weight):
     """Sufficient statistics of one-hot responsibilities given by labels."""
     stats = BernoulliStats(n_components, X.shape[1])

@@ -503,28 +503,6 @@ def _information_chunk(Xb, swb, validator, weights, ref, row_offset):
     return ((d * sw[seen][:, None]).T @ d,)
 
 
-def covariance_from_information(info, ref, n_components):
-    """Covariance of all weights from the information of the free proportions.
-
-    The same rule as the in-memory fit: NaN (and ``identifiable=False``)
-    when the information matrix is numerically singular.
-    """
-    if n_components == 1:
-        return np.zeros((1, 1)), True
-    eigval, eigvec = np.linalg.eigh(info)
-    if (
-        not np.all(np.isfinite(eigval))
-        or eigval[0] <= eigval[-1] * 1e-10 * n_components
-    ):
-        return np.full((n_components, n_components), np.nan), False
-    inv_info = (eigvec / eigval) @ eigvec.T
-    free = np.delete(np.arange(n_components), ref)
-    jac = np.zeros((n_components, n_components - 1))
-    jac[free, np.arange(n_components - 1)] = 1.0
-    jac[ref, :] = -1.0
-    return jac @ inv_info @ jac.T, True
-
-
 def fit_fixed(estimator, X, sample_weight=None):
     """:meth:`FixedComponentMixture.fit` on a Dask array, by EM.
 
@@ -533,10 +511,8 @@ def fit_fixed(estimator, X, sample_weight=None):
     more pass gives the observed information for the standard errors.
     Whatever ``solver`` says, Dask input is fitted with the EM update.
     """
-    import warnings
-
     from ._em import fit_em
-    from ._validation import NonIdentifiableWarning
+    from ._solvers import covariance_from_information, store_weights_covariance
 
     validate_params(estimator, estimator._parameter_constraints)
     estimator._components = components = estimator._resolve()
@@ -602,17 +578,7 @@ def fit_fixed(estimator, X, sample_weight=None):
             _information_chunk, blocks, sw_blocks, validator, weights, ref
         )
         cov, identifiable = covariance_from_information(info, ref, n_components)
-    if not identifiable:
-        warnings.warn(
-            "The mixing weights are not identifiable on this data: the "
-            "components give (nearly) proportional likelihoods to every "
-            "sample, so the observed information is singular and "
-            "weights_covariance_ and weights_stderr_ are NaN.",
-            NonIdentifiableWarning,
-            stacklevel=3,
-        )
-    estimator.weights_covariance_ = cov
-    estimator.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))
+    store_weights_covariance(estimator, cov, identifiable)
     return estimator
 
 

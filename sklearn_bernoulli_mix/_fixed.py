@@ -1,7 +1,5 @@
 """Mixtures of known component distributions: only the mixing weights are learned."""
 
-import warnings
-
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
@@ -12,13 +10,18 @@ from ._dask import fit_fixed as _fit_dask
 from ._dask import is_dask_array
 from ._em import _MixtureBase, _zero_likelihood_error, fit_em
 from ._online import fixed_partial_fit
-from ._solvers import em_step, sqp_step, squarem_step, weights_covariance
+from ._solvers import (
+    em_step,
+    sqp_step,
+    squarem_step,
+    store_weights_covariance,
+    weights_covariance,
+)
 from ._validation import (
     ARRAY_LIKE,
     NONE,
     RANDOM_STATE,
     Interval,
-    NonIdentifiableWarning,
     Options,
     check_binary,
     check_sample_weight,
@@ -384,18 +387,7 @@ class FixedComponentMixture(_MixtureBase):
         )
         self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
-        cov, identifiable = weights_covariance(lik, counts, weights)
-        if not identifiable:
-            warnings.warn(
-                "The mixing weights are not identifiable on this data: the "
-                "components give (nearly) proportional likelihoods to every "
-                "sample, so the observed information is singular and "
-                "weights_covariance_ and weights_stderr_ are NaN.",
-                NonIdentifiableWarning,
-                stacklevel=2,
-            )
-        self.weights_covariance_ = cov
-        self.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))
+        store_weights_covariance(self, *weights_covariance(lik, counts, weights))
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None):

@@ -8,7 +8,11 @@ The mean log-likelihood of weights ``w`` is then
 to the caller.
 """
 
+import warnings
+
 import numpy as np
+
+from ._validation import NonIdentifiableWarning
 
 
 def em_step(lik, freq, weights):
@@ -75,6 +79,18 @@ def weights_covariance(lik, counts, weights):
     if n_components == 1:
         return np.zeros((1, 1)), True
     info, ref = weights_information(lik, counts, weights)
+    return covariance_from_information(info, ref, n_components)
+
+
+def covariance_from_information(info, ref, n_components):
+    """Covariance of all weights from the information of the free proportions.
+
+    ``ref`` is the component left out of the free proportions. Returns
+    ``(cov, identifiable)``: NaN and False when the information matrix is
+    numerically singular.
+    """
+    if n_components == 1:
+        return np.zeros((1, 1)), True
     eigval, eigvec = np.linalg.eigh(info)
     if (
         not np.all(np.isfinite(eigval))
@@ -88,6 +104,21 @@ def weights_covariance(lik, counts, weights):
     jac[free, np.arange(n_components - 1)] = 1.0
     jac[ref, :] = -1.0
     return jac @ inv_info @ jac.T, True
+
+
+def store_weights_covariance(estimator, cov, identifiable):
+    """Set ``weights_covariance_``/``weights_stderr_``; warn when undefined."""
+    if not identifiable:
+        warnings.warn(
+            "The mixing weights are not identifiable on this data: the "
+            "components give (nearly) proportional likelihoods to every "
+            "sample, so the observed information is singular and "
+            "weights_covariance_ and weights_stderr_ are NaN.",
+            NonIdentifiableWarning,
+            stacklevel=3,
+        )
+    estimator.weights_covariance_ = cov
+    estimator.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))
 
 
 # ---------------------------------------------------------------------------

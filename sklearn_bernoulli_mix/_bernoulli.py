@@ -455,23 +455,7 @@ class BernoulliMixture(_MixtureBase):
                 None,
             )
 
-        (weights, means), _ = fit_em(
-            self,
-            initialize=initialize,
-            step=step,
-            is_converged=lambda change, info: abs(change) < self.tol,
-            n_init=self.n_init,
-            warm_start_params=(self.weights_, self.means_) if warm else None,
-            warm_start_lower_bound=self.lower_bound_ if warm else -np.inf,
-            unconverged_message=lambda info: (
-                "Best performing initialization did not converge. Try different "
-                "init parameters, or increase max_iter, tol, or check for "
-                "degenerate data."
-            ),
-        )
-        self.weights_ = np.asarray(weights, dtype=np.float64)
-        self.means_ = np.asarray(means, dtype=np.float64)
-        return self
+        return run_bernoulli_em(self, initialize, step, warm)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one mini-batch by stepwise (online) EM.
@@ -556,6 +540,31 @@ class BernoulliMixture(_MixtureBase):
         return (rng.random_sample((n, self.means_.shape[1])) < self.means_[k]).astype(
             np.float64
         )
+
+
+def run_bernoulli_em(estimator, initialize, step, warm):
+    """Run the EM driver for a Bernoulli mixture and store its parameters.
+
+    Shared by the in-memory and the Dask fits, which differ only in how a
+    ``step`` passes over the data.
+    """
+    (weights, means), _ = fit_em(
+        estimator,
+        initialize=initialize,
+        step=step,
+        is_converged=lambda change, info: abs(change) < estimator.tol,
+        n_init=estimator.n_init,
+        warm_start_params=(estimator.weights_, estimator.means_) if warm else None,
+        warm_start_lower_bound=estimator.lower_bound_ if warm else -np.inf,
+        unconverged_message=lambda info: (
+            "Best performing initialization did not converge. Try different "
+            "init parameters, or increase max_iter, tol, or check for "
+            "degenerate data."
+        ),
+    )
+    estimator.weights_ = np.asarray(weights, dtype=np.float64)
+    estimator.means_ = np.asarray(means, dtype=np.float64)
+    return estimator
 
 
 # Above this many rows, k-means (and its ++ seeding) runs on a random subset

@@ -361,7 +361,6 @@ def _begin_fit(estimator, X):
 
 def fit_bernoulli(estimator, X, sample_weight=None):
     """:meth:`BernoulliMixture.fit` on a Dask array; see the module docstring."""
-    from ._em import fit_em
 
     validate_params(estimator, estimator._parameter_constraints)
     warm = estimator.warm_start and hasattr(estimator, "converged_")
@@ -429,23 +428,9 @@ def fit_bernoulli(estimator, X, sample_weight=None):
             None,
         )
 
-    (weights, means), _ = fit_em(
-        estimator,
-        initialize=initialize,
-        step=step,
-        is_converged=lambda change, info: abs(change) < estimator.tol,
-        n_init=estimator.n_init,
-        warm_start_params=(estimator.weights_, estimator.means_) if warm else None,
-        warm_start_lower_bound=estimator.lower_bound_ if warm else -np.inf,
-        unconverged_message=lambda info: (
-            "Best performing initialization did not converge. Try different "
-            "init parameters, or increase max_iter, tol, or check for "
-            "degenerate data."
-        ),
-    )
-    estimator.weights_ = np.asarray(weights, dtype=np.float64)
-    estimator.means_ = np.asarray(means, dtype=np.float64)
-    return estimator
+    from ._bernoulli import run_bernoulli_em
+
+    return run_bernoulli_em(estimator, initialize, step, warm)
 
 
 # --------------------------------------------------------------------------

@@ -26,6 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import BernoulliParams, BernoulliStats, bernoulli_m_step, bernoulli_pass
+from ._solvers import (
+    check_explained,
+    covariance_from_information,
+    store_weights_covariance,
+)
 from ._validation import (
     check_probabilities,
     check_sample_weight,
@@ -461,14 +466,12 @@ def _fixed_chunk(Xb, swb, validator, weights, row_offset):
     lik, row_max, sw = _chunk_likelihood(Xb, swb, validator, row_offset)
     mix = lik @ weights
     seen = sw > 0
-    unexplained = np.flatnonzero((mix == 0) & seen)
-    if unexplained.size:
-        raise ValueError(
-            f"The starting weights give zero likelihood to row "
-            f"{int(unexplained[0]) + row_offset} of X, and EM never revives a "
-            "zero weight: give every component that explains it a positive "
-            "starting weight."
-        )
+    check_explained(
+        mix,
+        seen,
+        weights_name="starting",
+        row_name=lambda i: f"row {i + row_offset} of X",
+    )
     ratio = np.zeros_like(mix)
     np.divide(sw, mix, out=ratio, where=seen)
     with np.errstate(divide="ignore"):
@@ -496,8 +499,6 @@ def fit_fixed(estimator, X, sample_weight=None):
     more pass gives the observed information for the standard errors.
     Whatever ``solver`` says, Dask input is fitted with the EM update.
     """
-    from ._em import fit_em
-    from ._solvers import covariance_from_information, store_weights_covariance
 
     validate_params(estimator, estimator._parameter_constraints)
     estimator._components = components = estimator._resolve()
@@ -540,19 +541,9 @@ def fit_fixed(estimator, X, sample_weight=None):
         new_weights /= new_weights.sum()
         return new_weights, log_lik / total_weight, float(np.log(g.max()))
 
-    weights, bound = fit_em(
-        estimator,
-        initialize=initialize,
-        step=step,
-        is_converged=lambda change, bound: bound <= estimator.tol,
-        n_init=1,
-        unconverged_message=lambda bound: (
-            f"FixedComponentMixture did not converge in max_iter="
-            f"{estimator.max_iter} iterations: the mean log-likelihood may still "
-            f"be up to {bound:.3g} per sample below its maximum "
-            f"(tol={estimator.tol}). Increase max_iter or raise tol."
-        ),
-    )
+    from ._fixed import run_fixed_em
+
+    weights, bound = run_fixed_em(estimator, initialize, step)
     estimator.weights_ = weights
     estimator.gap_bound_ = bound
     if n_components == 1:

@@ -34,6 +34,26 @@ from ._validation import (
 _SOLVER_STEPS = {"em": em_step, "squarem": squarem_step, "sqp": sqp_step}
 
 
+def run_fixed_em(estimator, initialize, step):
+    """Iterate a weights ``step`` until the certified gap reaches ``tol``.
+
+    Shared by the in-memory and the Dask fits; returns ``(weights, bound)``.
+    """
+    return fit_em(
+        estimator,
+        initialize=initialize,
+        step=step,
+        is_converged=lambda change, bound: bound <= estimator.tol,
+        n_init=1,
+        unconverged_message=lambda bound: (
+            f"FixedComponentMixture did not converge in max_iter="
+            f"{estimator.max_iter} iterations: the mean log-likelihood may still "
+            f"be up to {bound:.3g} per sample below its maximum "
+            f"(tol={estimator.tol}). Increase max_iter or raise tol."
+        ),
+    )
+
+
 class FixedComponentMixture(_MixtureBase):
     """Mixture of known component distributions with learned mixing weights.
 
@@ -372,19 +392,7 @@ class FixedComponentMixture(_MixtureBase):
             new_weights, log_lik_scaled, bound = solver_step(lik, freq, weights)
             return new_weights, log_lik_scaled + log_lik_offset, bound
 
-        weights, bound = fit_em(
-            self,
-            initialize=initialize,
-            step=step,
-            is_converged=lambda change, bound: bound <= self.tol,
-            n_init=1,
-            unconverged_message=lambda bound: (
-                f"FixedComponentMixture did not converge in max_iter="
-                f"{self.max_iter} iterations: the mean log-likelihood may still be "
-                f"up to {bound:.3g} per sample below its maximum (tol={self.tol}). "
-                "Increase max_iter or raise tol."
-            ),
-        )
+        weights, bound = run_fixed_em(self, initialize, step)
         self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
         store_weights_covariance(self, *weights_covariance(lik, counts, weights))

@@ -37,6 +37,7 @@ from ._blocks import (
     bernoulli_m_step,
     bernoulli_pass,
 )
+from ._solvers import check_explained
 from ._validation import (
     check_probabilities,
     check_sample_weight,
@@ -259,14 +260,9 @@ def fixed_batch_stats(lik, row_max, sample_weight, weights):
     freq = sample_weight / batch_weight
     mix = lik @ weights
     seen = freq > 0
-    unexplained = np.flatnonzero((mix == 0) & seen)
-    if unexplained.size:
-        raise ValueError(
-            f"The current weights give zero likelihood to row "
-            f"{int(unexplained[0])} of the batch, and EM never revives a zero "
-            "weight: give every component that explains it a positive starting "
-            "weight."
-        )
+    check_explained(
+        mix, seen, weights_name="current", row_name=lambda i: f"row {i} of the batch"
+    )
     ratio = np.zeros_like(mix)
     np.divide(freq, mix, out=ratio, where=seen)
     g = lik.T @ ratio

@@ -41,6 +41,22 @@ def em_step(lik, freq, weights):
     return new_weights, log_lik, float(np.log(g.max()))
 
 
+def check_explained(mix, seen, *, weights_name, row_name):
+    """Raise when a row with positive weight has zero mixture likelihood.
+
+    EM multiplies weights, so it can never revive a zero weight that such a
+    row needs. ``row_name(i)`` says where row ``i`` is, for the message.
+    """
+    unexplained = np.flatnonzero((mix == 0) & seen)
+    if unexplained.size:
+        raise ValueError(
+            f"The {weights_name} weights give zero likelihood to "
+            f"{row_name(int(unexplained[0]))}, and EM never revives a zero "
+            "weight: give every component that explains it a positive starting "
+            "weight."
+        )
+
+
 def gap_bound(lik, freq, weights):
     """Certified upper bound on the optimality gap of ``weights`` (see em_step)."""
     g = lik.T @ (freq / (lik @ weights))

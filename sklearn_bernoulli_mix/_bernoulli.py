@@ -2,27 +2,18 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils.validation import validate_data
 
 from ._blocks import (
-    BernoulliParams,
-    BernoulliStats,
-    bernoulli_log_prob,
-    bernoulli_m_step,
-    bernoulli_pass,
-    block_m_stats,
+    Stats,
     has_nan,
-    labels_stats,
-    random_resp_stats,
+    log_normalize_t,
     row_blocks,
     split_missing,
     unique_binary_rows,
 )
-from ._dask import fit_bernoulli as _fit_dask
-from ._dask import is_dask_array
-from ._em import _MixtureBase, fit_em
-from ._online import bernoulli_partial_fit
+from ._engine import InMemoryData
+from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
@@ -32,10 +23,225 @@ from ._validation import (
     Options,
     check_binary,
     check_probabilities,
-    check_sample_weight,
-    check_weights,
-    validate_params,
 )
+
+
+class BernoulliParams:
+    """Per-iteration logarithms of the parameters, computed once, used per block.
+
+    Attributes are cast to the computation dtype.
+    """
+
+    def __init__(self, weights, means, dtype):
+        means = np.asarray(means, dtype=np.float64)
+        self.n_components = means.shape[0]
+        with np.errstate(divide="ignore"):
+            self.log_weights = np.log(weights).astype(dtype)
+            log_p = np.log(means)
+            log_q = np.log1p(-means)
+        # Exact 0 and 1 (known components may have them) rule rows out; finite
+        # stand-ins keep 0 * log(0) out of the products, and the rows they
+        # rule out are set to -inf afterwards.
+        self.exact = bool(np.any(means == 0) or np.any(means == 1))
+        if self.exact:
+            self.never_one = (means == 0).astype(dtype)
+            self.never_zero = (means == 1).astype(dtype)
+            log_p = np.where(means > 0, log_p, 0.0)
+            log_q = np.where(means < 1, log_q, 0.0)
+        self.log_q = log_q.astype(dtype)
+        # (n_components, n_features): the E product is log_odds @ X.T.
+        self.log_odds = np.ascontiguousarray(log_p - log_q, dtype=dtype)
+        self.log_q_sum = log_q.sum(axis=1).astype(dtype)
+
+
+def _joint_t(filled, missing, params, bias):
+    """``bias_k + sum_j log p(x_ij | k)`` laid out (n_components, rows).
+
+    The one place the Bernoulli log-likelihood is written. NaN entries
+    (``missing``) contribute nothing. The (components, rows) layout makes the
+    row-wise log-sum-exp run over contiguous rows instead of many short rows
+    of n_components.
+    """
+    if sp.issparse(filled):
+        joint = np.asarray(filled @ params.log_odds.T).T.copy()
+    else:
+        joint = params.log_odds @ filled.T
+    joint += bias[:, None]
+    if missing is not None:
+        # Missing entries contribute nothing: remove the log(1 - p) they got.
+        joint -= np.asarray(missing @ params.log_q.T).T
+    if params.exact:
+        # (1 - x) @ M.T == M.sum(1) - x @ M.T on the observed 0/1 entries.
+        ruled = np.asarray(filled @ (params.never_one - params.never_zero).T).T
+        observed_zero = params.never_zero.sum(axis=1)[:, None]
+        if missing is not None:
+            observed_zero = observed_zero - np.asarray(missing @ params.never_zero.T).T
+        ruled = ruled + observed_zero
+        joint[ruled > 0.5] = -np.inf
+    return joint
+
+
+class BernoulliFamily:
+    """Independent Bernoulli features given the component (a latent class model).
+
+    Parameters are ``(weights, means)``: mixing weights (n_components,) and
+    success probabilities (n_components, n_features). ``alpha`` is the
+    symmetric Beta(1 + alpha, 1 + alpha) prior of the M-step; probabilities
+    are clipped to ``[eps, 1 - eps]`` of the computation ``dtype``.
+    """
+
+    def __init__(self, n_features, *, alpha=0.0, dtype=np.float64):
+        self.n_features = int(n_features)
+        self.alpha = float(alpha)
+        self.dtype = np.dtype(dtype)
+        self.clip_eps = float(np.finfo(self.dtype).eps)
+
+    # ------------------------------------------------------------ identity
+
+    def for_prediction(self):
+        """The same family computing in float64."""
+        if self.dtype == np.float64:
+            return self
+        return BernoulliFamily(self.n_features, alpha=self.alpha)
+
+    def same_shape(self, other):
+        return isinstance(other, BernoulliFamily) and other.n_features == (
+            self.n_features
+        )
+
+    def describe(self):
+        return f"{self.n_features} features"
+
+    def n_parameters(self, n_components):
+        return n_components * self.n_features + n_components - 1
+
+    # ---------------------------------------------------------- parameters
+
+    def check_probs(self, probs, n_components, name):
+        return check_probabilities(probs, name, shape=(n_components, self.n_features))
+
+    def clip(self, weights, means):
+        return np.asarray(weights, dtype=np.float64), np.clip(
+            means, self.clip_eps, 1 - self.clip_eps
+        )
+
+    def as_float64(self, means):
+        return np.asarray(means, dtype=np.float64)
+
+    def random_params(self, n_components, rng):
+        """Equal weights and uniform random probabilities (poLCA's start)."""
+        means = rng.uniform(size=(n_components, self.n_features))
+        return self.clip(np.full(n_components, 1 / n_components), means)
+
+    def prepare(self, params):
+        weights, means = params
+        return BernoulliParams(weights, means, self.dtype)
+
+    # --------------------------------------------------------------- blocks
+
+    def log_prob(self, Xb, prepared):
+        """Per-component log-likelihood (rows, n_components) of a block."""
+        filled, missing = split_missing(Xb)
+        return _joint_t(filled, missing, prepared, prepared.log_q_sum).T
+
+    def block_stats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
+        """Fused E-step and M statistics of one block of rows.
+
+        Each block is read once: its responsibilities are computed and
+        immediately turned into sufficient statistics while it is in cache.
+        """
+        filled, missing = split_missing(Xb) if has_missing else (Xb, None)
+        if filled.dtype != self.dtype:
+            filled = filled.astype(self.dtype)
+        resp = _joint_t(
+            filled, missing, prepared, prepared.log_q_sum + prepared.log_weights
+        )
+        log_norm = log_normalize_t(resp)
+        impossible = ~np.isfinite(log_norm)
+        if impossible.any():
+            raise ValueError(
+                "A row has zero likelihood under every component; this happens "
+                "only with probabilities of exactly 0 or 1."
+            )
+        sw = sw.astype(self.dtype, copy=False)
+        if not unit_weight:
+            resp *= sw
+        return Stats(
+            nk=resp.sum(axis=1, dtype=np.float64),
+            xk=_product_t(resp, filled),
+            missing_k=None if missing is None else _product_t(resp, missing),
+            log_lik=float(sw.astype(np.float64) @ log_norm),
+            weight=float(sw.sum(dtype=np.float64)),
+        )
+
+    def resp_stats(self, Xb, resp, sw):
+        """Statistics of given responsibilities (rows, n_components)."""
+        filled, missing = split_missing(Xb)
+        resp_t = np.ascontiguousarray((resp * sw[:, None]).T, dtype=self.dtype)
+        if filled.dtype != self.dtype:
+            filled = filled.astype(self.dtype)
+        return Stats(
+            nk=resp_t.sum(axis=1, dtype=np.float64),
+            xk=_product_t(resp_t, filled),
+            missing_k=None if missing is None else _product_t(resp_t, missing),
+            weight=float(np.sum(sw, dtype=np.float64)),
+        )
+
+    def m_step(self, stats, smoothing=0.0):
+        """Weights and success probabilities from summed statistics.
+
+        ``means = (resp.T @ x + a) / (observed responsibility + 2 a)`` with
+        ``a = alpha + smoothing``: the posterior mode under a Beta(1 + a,
+        1 + a) prior, clipped to ``[eps, 1 - eps]`` so that no
+        log-probability is infinite.
+        """
+        nk_raw = stats["nk"]
+        # A floor on the totals keeps an empty component finite without
+        # biasing the others; it is relative to the total weight so that
+        # tiny sample weights are not swamped.
+        tiny = 10 * np.finfo(np.float64).eps * nk_raw.sum()
+        nk = np.maximum(nk_raw, tiny)
+        weights = nk / nk.sum()
+        observed = nk_raw[:, None]
+        missing_k = stats.get("missing_k")
+        if missing_k is not None:
+            observed = observed - missing_k
+        observed = np.maximum(observed, tiny)
+        a = self.alpha + smoothing
+        if a > 0:
+            means = (stats["xk"] + a) / (observed + 2 * a)
+        else:
+            means = stats["xk"] / observed
+        np.clip(means, self.clip_eps, 1 - self.clip_eps, out=means)
+        return weights, means
+
+    def kmeans_view(self, Xb):
+        """Rows for k-means: NaN replaced by the column mean of the rows."""
+        return _fill_missing(Xb)
+
+    def sample(self, means, k, n, rng):
+        return (rng.random_sample((n, means.shape[1])) < means[k]).astype(np.float64)
+
+
+def _product_t(resp_t, X):
+    """``resp_t @ X`` (n_components, n_features) in float64, dense or sparse X."""
+    if sp.issparse(X):
+        return np.asarray(X.T @ resp_t.T).T.astype(np.float64, copy=False)
+    return (resp_t @ X).astype(np.float64, copy=False)
+
+
+def bernoulli_log_likelihood(X, probs):
+    """Log-likelihood (n_samples, n_components) of 0/1 rows (NaN = missing).
+
+    Exact 0 and 1 probabilities are allowed and give ``-inf`` to the rows
+    they rule out.
+    """
+    family = BernoulliFamily(probs.shape[1])
+    prepared = family.prepare((np.ones(probs.shape[0]), probs))
+    out = np.empty((X.shape[0], probs.shape[0]))
+    for rows in row_blocks(X, probs.shape[0]):
+        out[rows] = family.log_prob(X[rows], prepared)
+    return out
 
 
 def _is_binary(X):
@@ -79,7 +285,7 @@ def _binarize(X, threshold):
     return out
 
 
-class BernoulliMixture(_MixtureBase):
+class BernoulliMixture(_LearnedMixture):
     """Mixture of multivariate Bernoulli distributions, fitted by EM.
 
     Each sample is a vector of 0/1 features. It is drawn by first picking
@@ -246,7 +452,11 @@ class BernoulliMixture(_MixtureBase):
         "tol": [Interval("real", 0, None)],
         "max_iter": [Interval("int", 1, None)],
         "n_init": [Interval("int", 1, None)],
-        "init_params": [Options("kmeans", "k-means++", "random", "random_from_data")],
+        "init_params": [
+            Options(
+                "kmeans", "k-means++", "random", "random_from_data", "random_params"
+            )
+        ],
         "weights_init": [ARRAY_LIKE, NONE],
         "means_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
@@ -300,6 +510,9 @@ class BernoulliMixture(_MixtureBase):
         tags.input_tags.allow_nan = True
         return tags
 
+    _probs_attr = "means_"
+    _probs_init_param = "means_init"
+
     def _validate_X(self, X, reset):
         X = validate_data(
             self,
@@ -314,47 +527,33 @@ class BernoulliMixture(_MixtureBase):
             return X
         return _binarize(X, self.binarize)
 
-    def _initial_stats(self, X, sample_weight, random_state):
-        """Sufficient statistics of the starting responsibilities.
+    def _convert_block(self, X):
+        """A Dask chunk already validated in this fit: cast and binarize only."""
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+            if X.dtype not in (np.float32, np.float64):
+                X = X.astype(np.float64)
+        else:
+            X = np.asarray(X)
+            if X.dtype not in (np.float32, np.float64):
+                X = X.astype(np.float64)
+        return X if self.binarize is None else _binarize(X, self.binarize)
 
-        Never builds the (n_samples, n_components) responsibility matrix:
-        one-hot starts use the chosen rows or labels, and random ones are
-        drawn in fixed-size chunks of rows (the same stream of numbers as
-        one draw of the whole matrix).
-        """
-        n_samples, n_components = X.shape[0], self.n_components
-        if self.init_params in ("random_from_data", "k-means++"):
-            if self.init_params == "random_from_data":
-                indices = random_state.choice(
-                    n_samples, size=n_components, replace=False
-                )
-            else:
-                seeding = _kmeans_sample(X, n_components, random_state)
-                _, chosen = kmeans_plusplus(
-                    _fill_missing(X[seeding]),
-                    n_components,
-                    sample_weight=sample_weight[seeding],
-                    random_state=random_state,
-                )
-                indices = seeding[chosen]
-            stats = BernoulliStats(n_components, X.shape[1])
-            filled, missing = split_missing(X[indices])
-            resp = np.eye(n_components, dtype=X.dtype)
-            stats.add(*block_m_stats(resp, filled, missing, sample_weight[indices]))
-            return stats
-        if self.init_params == "kmeans":
-            seeding = _kmeans_sample(X, n_components, random_state)
-            kmeans = KMeans(
-                n_clusters=n_components, n_init=1, random_state=random_state
-            )
-            kmeans.fit(_fill_missing(X[seeding]), sample_weight=sample_weight[seeding])
-            centres = kmeans.cluster_centers_
-            if seeding.size == n_samples:
-                labels = kmeans.labels_
-            else:
-                labels = _nearest_centre(X, centres)
-            return labels_stats(X, labels, n_components, sample_weight)
-        return random_resp_stats(X, n_components, sample_weight, random_state)
+    def _make_family(self, data, previous):
+        return BernoulliFamily(data.n_features, alpha=self.alpha, dtype=data.dtype)
+
+    def _in_memory_data(self, X, sample_weight):
+        # EM runs on the distinct rows with their total weight when that
+        # halves the work; the initialisation always sees every row.
+        collapsed = unique_binary_rows(X)
+        if collapsed is None:
+            return _BernoulliData(X, sample_weight, has_missing=has_nan(X))
+        first, inverse = collapsed
+        counts = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+        data = _BernoulliData(X[first], counts, has_missing=False)
+        data.init_X, data.init_weight = X, sample_weight
+        data.n_samples = X.shape[0]
+        return data
 
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the weights and success probabilities with EM.
@@ -380,82 +579,7 @@ class BernoulliMixture(_MixtureBase):
         self : object
             The fitted mixture.
         """
-        if is_dask_array(X):
-            return _fit_dask(self, X, sample_weight)
-        validate_params(self, self._parameter_constraints)
-        warm = self.warm_start and hasattr(self, "converged_")
-        previous_n_features = getattr(self, "n_features_in_", None)
-        X = self._validate_X(X, reset=True)
-        n_samples, n_features = X.shape
-        if n_samples < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_samples}."
-            )
-        if warm and (
-            previous_n_features != n_features
-            or self.means_.shape[0] != self.n_components
-        ):
-            raise ValueError(
-                "warm_start=True continues from the previous fit, which had "
-                f"{previous_n_features} features and {self.means_.shape[0]} "
-                f"components; got {n_features} features and n_components="
-                f"{self.n_components}. Set warm_start=False to start anew."
-            )
-        sample_weight = check_sample_weight(sample_weight, n_samples)
-        weights_init = means_init = None
-        if self.weights_init is not None:
-            weights_init = check_weights(self.weights_init, self.n_components)
-        if self.means_init is not None:
-            means_init = check_probabilities(
-                self.means_init, "means_init", shape=(self.n_components, n_features)
-            )
-
-        dtype = X.dtype
-        clip_eps = float(np.finfo(dtype).eps)
-        alpha = float(self.alpha)
-
-        def initialize(random_state):
-            weights, means = weights_init, means_init
-            if weights is None or means is None:
-                stats = self._initial_stats(X, sample_weight, random_state)
-                w_resp, m_resp = bernoulli_m_step(stats, alpha, clip_eps)
-                weights = w_resp if weights is None else weights
-                means = m_resp if means is None else means
-            return weights, np.clip(means, clip_eps, 1 - clip_eps)
-
-        # EM runs on the distinct rows with their total weight when that
-        # halves the work; the initialisation above always sees every row.
-        collapsed = unique_binary_rows(X)
-        if collapsed is not None:
-            first, inverse = collapsed
-            X_em = X[first]
-            weight_em = np.bincount(
-                inverse, weights=sample_weight, minlength=first.size
-            )
-        else:
-            X_em, weight_em = X, sample_weight
-        total_weight = float(weight_em.sum())
-        weight_em = weight_em.astype(dtype, copy=False)
-        missing = collapsed is None and has_nan(X_em)
-        unit_weight = bool(np.all(weight_em == 1))
-
-        def step(params):
-            weights, means = params
-            stats = bernoulli_pass(
-                X_em,
-                weight_em,
-                BernoulliParams(weights, means, dtype),
-                has_missing=missing,
-                unit_weight=unit_weight,
-            )
-            return (
-                bernoulli_m_step(stats, alpha, clip_eps),
-                stats.log_lik / total_weight,
-                None,
-            )
-
-        return run_bernoulli_em(self, initialize, step, warm)
+        return super().fit(X, y, sample_weight=sample_weight)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one mini-batch by stepwise (online) EM.
@@ -526,71 +650,18 @@ class BernoulliMixture(_MixtureBase):
         >>> mix.n_iter_
         30
         """
-        return bernoulli_partial_fit(self, X, sample_weight)
-
-    def _estimate_log_prob(self, X):
-        params = BernoulliParams(self.weights_, self.means_, np.float64)
-        return bernoulli_log_prob(X, params)
-
-    def _n_parameters(self):
-        n_components, n_features = self.means_.shape
-        return n_components * n_features + n_components - 1
-
-    def _sample_component(self, k, n, rng):
-        return (rng.random_sample((n, self.means_.shape[1])) < self.means_[k]).astype(
-            np.float64
-        )
+        return super().partial_fit(X, y, sample_weight=sample_weight)
 
 
-def run_bernoulli_em(estimator, initialize, step, warm):
-    """Run the EM driver for a Bernoulli mixture and store its parameters.
+class _BernoulliData(InMemoryData):
+    """In-memory rows, possibly collapsed to distinct rows for the EM passes."""
 
-    Shared by the in-memory and the Dask fits, which differ only in how a
-    ``step`` passes over the data.
-    """
-    (weights, means), _ = fit_em(
-        estimator,
-        initialize=initialize,
-        step=step,
-        is_converged=lambda change, info: abs(change) < estimator.tol,
-        n_init=estimator.n_init,
-        warm_start_params=(estimator.weights_, estimator.means_) if warm else None,
-        warm_start_lower_bound=estimator.lower_bound_ if warm else -np.inf,
-        unconverged_message=lambda info: (
-            "Best performing initialization did not converge. Try different "
-            "init parameters, or increase max_iter, tol, or check for "
-            "degenerate data."
-        ),
-    )
-    estimator.weights_ = np.asarray(weights, dtype=np.float64)
-    estimator.means_ = np.asarray(means, dtype=np.float64)
-    return estimator
+    def __init__(self, X, sample_weight, *, has_missing=True):
+        super().__init__(X, sample_weight, has_missing=has_missing)
+        self.init_X, self.init_weight = X, sample_weight
 
-
-# Above this many rows, k-means (and its ++ seeding) runs on a random subset
-# of rows: enough for a start, with time and memory that do not grow with n.
-_KMEANS_MAX_ROWS = 10_000
-
-
-def _kmeans_sample(X, n_components, random_state):
-    """Indices of the rows k-means sees: all of them, or a random subset."""
-    n_samples = X.shape[0]
-    size = max(_KMEANS_MAX_ROWS, 50 * n_components)
-    if n_samples <= size:
-        return np.arange(n_samples)
-    return np.sort(random_state.choice(n_samples, size=size, replace=False))
-
-
-def _nearest_centre(X, centres):
-    """Label of the nearest centre of every row, block by block."""
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    centre_sq = (centres**2).sum(axis=1)
-    for rows in row_blocks(X, centres.shape[0]):
-        block = _fill_missing(X[rows])
-        # |x - c|^2 up to the row's own |x|^2, which does not change the argmin.
-        dist = centre_sq - 2 * np.asarray(block @ centres.T)
-        labels[rows] = dist.argmin(axis=1)
-    return labels
+    def init_rows(self, size, random_state):
+        return self.init_X, self.init_weight
 
 
 def _fill_missing(X):

@@ -1,10 +1,9 @@
-"""Block-wise E and M statistics of a Bernoulli mixture (dense, sparse, missing).
+"""Row blocks, the one sufficient-statistics type, and helpers shared by every family.
 
-A block is a slice of rows. The functions here take one block and the
-current parameters and return sufficient statistics; the estimators sum them
-over blocks, so memory beyond X stays O(block rows x n_components +
-n_components x n_features). The same functions serve any engine that can map
-over row blocks and add up the results.
+A block is a slice of rows. A family (see ``_bernoulli.py``) turns one block
+and the current parameters into :class:`Stats`; whatever runs the blocks (in
+memory, on Dask workers, one mini-batch of a stream) adds them up, so memory
+beyond X stays O(block rows x n_components + n_components x n_features).
 """
 
 import numpy as np
@@ -13,6 +12,23 @@ import scipy.sparse as sp
 # Rows per block aim at about this many entries of X (a few hundred KiB), so
 # that a block read by the E-step is still in cache for the M-step product.
 _BLOCK_ENTRIES = 1 << 15
+
+#: Rows an initialisation sees at most: k-means (and its ++ seeding) on large
+#: in-memory data, and every start on Dask data, use a random subset of
+#: ``init_sample_size`` rows.
+INIT_SAMPLE_ROWS = 10_000
+#: ...and at least this many rows per component (never more than X has).
+INIT_SAMPLE_ROWS_PER_COMPONENT = 100
+
+
+def init_sample_size(n_samples, n_components):
+    """Rows an initialisation draws from ``n_samples`` (the one rule)."""
+    return int(
+        min(
+            n_samples,
+            max(INIT_SAMPLE_ROWS, INIT_SAMPLE_ROWS_PER_COMPONENT * n_components),
+        )
+    )
 
 
 def row_blocks(X, n_components=1, block_entries=_BLOCK_ENTRIES):
@@ -36,24 +52,6 @@ def row_blocks(X, n_components=1, block_entries=_BLOCK_ENTRIES):
         yield slice(start, min(start + size, n_rows))
 
 
-class BernoulliParams:
-    """Per-iteration logarithms of the parameters, computed once, used per block.
-
-    Attributes are cast to the computation dtype of X.
-    """
-
-    def __init__(self, weights, means, dtype):
-        with np.errstate(divide="ignore"):
-            self.log_weights = np.log(weights).astype(dtype)
-        log_p = np.log(means)
-        log_q = np.log1p(-means)
-        self.log_q = log_q.astype(dtype)
-        self.log_odds_t = np.ascontiguousarray((log_p - log_q).T, dtype=dtype)
-        self.log_q_sum = log_q.sum(axis=1).astype(dtype)
-        # E-step bias of a complete row: sum_j log(1 - p_kj) + log(w_k).
-        self.bias = (log_q.sum(axis=1) + self.log_weights).astype(dtype)
-
-
 def split_missing(Xb):
     """Return (X with NaN set to 0, missing indicator or None) for a block."""
     if sp.issparse(Xb):
@@ -73,140 +71,96 @@ def split_missing(Xb):
     return np.where(nan, 0, Xb).astype(Xb.dtype, copy=False), nan.astype(Xb.dtype)
 
 
-def block_log_prob(Xb, params):
-    """Per-component log-likelihood of a block of rows; NaN entries are skipped.
+class Stats:
+    """Sufficient statistics of a set of rows: named arrays that add and scale.
 
-    Returns ``(log_prob, filled, missing)``: ``filled`` is the block with
-    NaN replaced by 0 and ``missing`` the 0/1 indicator of NaN (``None`` when
-    the block has none), for reuse by the M-step statistics.
+    Every statistic a family needs (responsibility sums, ``resp.T @ X``,
+    counts of missing entries, the log-likelihood sum, the total sample
+    weight) is one named part. Sums of blocks, of Dask chunks and the
+    stepwise averages of ``partial_fit`` are all ``+`` and ``*`` on this
+    type. A part that is absent (e.g. no missing values in a block) counts
+    as zero, so it costs nothing where it does not occur.
     """
-    filled, missing = split_missing(Xb)
-    log_prob = np.asarray(filled @ params.log_odds_t)
-    log_prob += params.log_q_sum
-    if missing is not None:
-        # Missing entries contribute nothing: remove the log(1 - p) they got.
-        log_prob -= np.asarray(missing @ params.log_q.T)
-    return log_prob, filled, missing
+
+    __slots__ = ("parts",)
+
+    def __init__(self, **parts):
+        self.parts = {k: v for k, v in parts.items() if v is not None}
+
+    def __getitem__(self, name):
+        return self.parts[name]
+
+    def get(self, name, default=None):
+        """The part ``name``, or ``default`` when it is absent (zero)."""
+        return self.parts.get(name, default)
+
+    def __add__(self, other):
+        if other is None or (isinstance(other, int) and other == 0):
+            return self
+        parts = dict(self.parts)
+        for name, value in other.parts.items():
+            parts[name] = value if name not in parts else parts[name] + value
+        return Stats(**parts)
+
+    __radd__ = __add__
+
+    def __mul__(self, factor):
+        return Stats(**{k: v * factor for k, v in self.parts.items()})
+
+    __rmul__ = __mul__
+
+    @property
+    def log_lik(self):
+        """Weighted sum of the log-likelihoods of the rows (0 when absent)."""
+        return float(self.parts.get("log_lik", 0.0))
+
+    @property
+    def weight(self):
+        """Total sample weight of the rows (0 when absent)."""
+        return float(self.parts.get("weight", 0.0))
 
 
-def log_normalize(weighted):
-    """Row-wise log-sum-exp; returns ``(log_norm, resp)`` with resp = exp(w - norm)."""
-    row_max = weighted.max(axis=1, keepdims=True)
-    resp = weighted - row_max
-    np.exp(resp, out=resp)
-    total = resp.sum(axis=1, keepdims=True)
-    resp /= total
-    log_norm = (np.log(total) + row_max)[:, 0]
-    return log_norm, resp
+def add_stats(*parts):
+    """Sum of Stats, skipping None (an empty chunk); None when all are None."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
-def block_e_step(Xb, params, may_have_missing=True):
-    """Return ``(log_norm, resp, filled, missing)`` for a block of rows.
+def log_normalize_t(joint):
+    """Column-wise log-sum-exp of a (n_components, rows) array, in place.
 
-    ``may_have_missing=False`` skips the NaN scan when the caller already
-    knows X has none.
+    ``joint`` holds ``log w_k + log p(x | k)``; it is turned into the
+    responsibilities and ``log p(x)`` (rows,) is returned. Responsibilities
+    below the smallest normal number of the dtype are flushed to exactly
+    zero: they carry no information, and products with subnormal numbers
+    are many times slower on x86.
     """
-    if may_have_missing:
-        filled, missing = split_missing(Xb)
-    else:
-        filled, missing = Xb, None
-    weighted = np.asarray(filled @ params.log_odds_t)
-    weighted += params.bias
-    if missing is not None:
-        weighted -= np.asarray(missing @ params.log_q.T)
-    log_norm, resp = log_normalize(weighted)
-    return log_norm, resp, filled, missing
-
-
-def block_m_stats(resp, filled, missing, sample_weight):
-    """Sufficient statistics of one block given its responsibilities.
-
-    Returns ``(nk, xk, missing_k)``: the weighted responsibility sums
-    (n_components,), ``resp.T @ X`` (n_components, n_features) and, when the
-    block has missing entries, ``resp.T @ missing`` (else ``None``).
-    """
-    if sample_weight is not None:
-        resp = resp * sample_weight[:, None]
-    nk = resp.sum(axis=0, dtype=np.float64)
-    if sp.issparse(filled):
-        xk = np.asarray(filled.T @ resp).T
-        missing_k = None if missing is None else np.asarray(missing.T @ resp).T
-    else:
-        xk = resp.T @ filled
-        missing_k = None if missing is None else resp.T @ missing
-    return nk, xk, missing_k
-
-
-class BernoulliStats:
-    """Running sums of the sufficient statistics over blocks."""
-
-    def __init__(self, n_components, n_features):
-        self.nk = np.zeros(n_components)
-        self.xk = np.zeros((n_components, n_features))
-        self.missing_k = None
-        self.log_lik = 0.0
-
-    def add(self, nk, xk, missing_k, log_lik=0.0):
-        self.nk += nk
-        self.xk += xk
-        if missing_k is not None:
-            if self.missing_k is None:
-                self.missing_k = np.zeros_like(self.xk)
-            self.missing_k += missing_k
-        self.log_lik += log_lik
-
-
-def bernoulli_pass(X, sample_weight, params, *, has_missing=True, unit_weight=False):
-    """One fused E and M pass over X: statistics and log-likelihood sum.
-
-    Each block is read once: its responsibilities are computed and
-    immediately turned into sufficient statistics while the block is hot.
-    ``has_missing=False`` and ``unit_weight=True`` (all sample weights 1)
-    let the caller skip per-block work it knows is unneeded.
-    """
-    n_rows, n_features = X.shape
-    stats = BernoulliStats(params.log_weights.shape[0], n_features)
-    dense = not sp.issparse(X)
-    for rows in row_blocks(X, params.bias.shape[0]):
-        sw = sample_weight[rows]
-        if dense:
-            stats.add(
-                *_dense_block_stats(X[rows], params, sw, has_missing, unit_weight)
-            )
-            continue
-        log_norm, resp, filled, missing = block_e_step(X[rows], params, has_missing)
-        nk, xk, missing_k = block_m_stats(
-            resp, filled, missing, None if unit_weight else sw
-        )
-        stats.add(nk, xk, missing_k, float(sw @ log_norm))
-    return stats
-
-
-def _dense_block_stats(Xb, params, sample_weight, may_have_missing, unit_weight):
-    """Fused E and M statistics of a dense block, components along axis 0.
-
-    The same arithmetic as :func:`block_e_step` and :func:`block_m_stats`,
-    laid out as (n_components, rows) so that the row-wise log-sum-exp runs
-    over contiguous rows instead of many short rows of n_components.
-    """
-    filled, missing = split_missing(Xb) if may_have_missing else (Xb, None)
-    resp = params.log_odds_t.T @ filled.T
-    resp += params.bias[:, None]
-    if missing is not None:
-        resp -= params.log_q @ missing.T
-    top = resp.max(axis=0)
-    resp -= top
-    np.exp(resp, out=resp)
-    total = resp.sum(axis=0)
-    resp /= total
+    top = joint.max(axis=0)
+    joint -= top
+    floor = np.log(np.finfo(joint.dtype).tiny)
+    np.copyto(joint, -np.inf, where=joint < floor)
+    np.exp(joint, out=joint)
+    total = joint.sum(axis=0)
+    joint /= total
     log_norm = np.log(total)
     log_norm += top
-    if not unit_weight:
-        resp *= sample_weight
-    nk = resp.sum(axis=1, dtype=np.float64)
-    xk = resp @ filled
-    missing_k = None if missing is None else resp @ missing
-    return nk, xk, missing_k, float(sample_weight @ log_norm)
+    return log_norm
+
+
+def zero_likelihood_error(rows, offset=0, where="X"):
+    """The error for rows that no component can explain."""
+    shown = ", ".join(str(int(r) + offset) for r in rows[:10])
+    more = "" if len(rows) <= 10 else f" and {len(rows) - 10} more"
+    return ValueError(
+        f"Row(s) {shown}{more} of {where} have zero likelihood under every "
+        "component, so no mixture of these components can explain them. Check "
+        "the data or add a component that gives these rows positive likelihood."
+    )
 
 
 def has_nan(X):
@@ -214,66 +168,6 @@ def has_nan(X):
     if sp.issparse(X):
         return bool(np.isnan(X.data).any())
     return any(np.isnan(X[rows]).any() for rows in row_blocks(X))
-
-
-def bernoulli_m_step(stats, alpha, clip_eps):
-    """Weights and success probabilities from the summed statistics.
-
-    ``means = (resp.T @ x + alpha) / (observed responsibility + 2 alpha)``,
-    the posterior mode under a Beta(1 + alpha, 1 + alpha) prior, clipped to
-    ``[clip_eps, 1 - clip_eps]`` so that no log-probability is infinite.
-    """
-    # A floor on the totals keeps an empty component finite without biasing
-    # the others; it is relative to the total weight so that tiny sample
-    # weights are not swamped.
-    tiny = 10 * np.finfo(np.float64).eps * stats.nk.sum()
-    nk = np.maximum(stats.nk, tiny)
-    weights = nk / nk.sum()
-    observed = stats.nk[:, None]
-    if stats.missing_k is not None:
-        observed = observed - stats.missing_k
-    observed = np.maximum(observed, tiny)
-    means = (stats.xk + alpha) / (observed + 2 * alpha)
-    np.clip(means, clip_eps, 1 - clip_eps, out=means)
-    return weights, means
-
-
-def labels_stats(X, labels, n_components, sample_weight):
-    """Sufficient statistics of one-hot responsibilities given by labels."""
-    stats = BernoulliStats(n_components, X.shape[1])
-    for rows in row_blocks(X, n_components):
-        resp = np.zeros((rows.stop - rows.start, n_components), dtype=X.dtype)
-        resp[np.arange(resp.shape[0]), labels[rows]] = 1
-        filled, missing = split_missing(X[rows])
-        stats.add(*block_m_stats(resp, filled, missing, sample_weight[rows]))
-    return stats
-
-
-# Random starting responsibilities are drawn this many rows at a time, so
-# the stream of numbers (and the start) does not depend on how X is stored.
-_RANDOM_CHUNK = 4096
-
-
-def random_resp_stats(X, n_components, sample_weight, random_state):
-    """Sufficient statistics of random row-normalised responsibilities."""
-    stats = BernoulliStats(n_components, X.shape[1])
-    for start in range(0, X.shape[0], _RANDOM_CHUNK):
-        rows = slice(start, min(start + _RANDOM_CHUNK, X.shape[0]))
-        resp = random_state.uniform(size=(rows.stop - rows.start, n_components))
-        resp /= resp.sum(axis=1, keepdims=True)
-        filled, missing = split_missing(X[rows])
-        stats.add(
-            *block_m_stats(resp.astype(X.dtype), filled, missing, sample_weight[rows])
-        )
-    return stats
-
-
-def bernoulli_log_prob(X, params):
-    """Per-component log-likelihood of every row of X, block by block."""
-    out = np.empty((X.shape[0], params.log_weights.shape[0]), dtype=params.log_q.dtype)
-    for rows in row_blocks(X):
-        out[rows] = block_log_prob(X[rows], params)[0]
-    return out
 
 
 def unique_binary_rows(X, max_features=52):

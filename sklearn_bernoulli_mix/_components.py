@@ -10,6 +10,7 @@ from scipy import stats
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ._bernoulli import bernoulli_log_likelihood
 from ._validation import check_probabilities
 
 FORMS_HELP = (
@@ -21,40 +22,6 @@ FORMS_HELP = (
     "(n_samples,); (3) the string 'precomputed', when X itself is the "
     "(n_samples, n_components) matrix of log-likelihoods."
 )
-
-
-def bernoulli_log_likelihood(X, probs):
-    """Log-likelihood of binary rows under independent Bernoulli components.
-
-    Parameters
-    ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Rows of 0 and 1.
-    probs : ndarray of shape (n_components, n_features)
-        Success probabilities in [0, 1]; exact 0 and 1 are allowed and give
-        a log-likelihood of ``-inf`` to the rows they rule out.
-
-    Returns
-    -------
-    log_lik : ndarray of shape (n_samples, n_components)
-    """
-    with np.errstate(divide="ignore"):
-        log_p = np.log(probs)
-        log_q = np.log1p(-probs)
-    # Finite stand-ins keep 0 * log(0) out of the matrix products; rows that
-    # an exact 0 or 1 rules out are set to -inf afterwards.
-    log_p_fin = np.where(probs > 0, log_p, 0.0)
-    log_q_fin = np.where(probs < 1, log_q, 0.0)
-    log_lik = np.asarray(X @ (log_p_fin - log_q_fin).T) + log_q_fin.sum(axis=1)
-    never_one = (probs == 0).astype(np.float64)
-    never_zero = (probs == 1).astype(np.float64)
-    if never_one.any() or never_zero.any():
-        # (1 - X) @ M.T == M.sum(1) - X @ M.T for binary X, dense or sparse.
-        n_ruled_out = np.asarray(X @ (never_one - never_zero).T) + never_zero.sum(
-            axis=1
-        )
-        log_lik[n_ruled_out > 0.5] = -np.inf
-    return log_lik
 
 
 def _is_estimator(obj):

@@ -6,15 +6,21 @@ estimators call into this module only when they are given a Dask array.
 
 How a fit runs on a Dask array ``X`` (chunked along rows):
 
-- every EM iteration maps the pure block functions of ``_blocks.py`` (or the
-  likelihood of the known components) over the row chunks, each chunk giving
-  a handful of sufficient statistics of size ``n_components x n_features``;
+- :class:`DaskData` is the Dask side of the execution seam of
+  ``_engine.py``: every EM iteration maps the family's block function over
+  the row chunks, each chunk giving its :class:`~._blocks.Stats` of size
+  ``n_components x n_features``;
+- every chunk is validated once per fit (a first pass); the iterations then
+  only convert each chunk to the computation dtype;
 - a tree reduction adds those statistics up on the workers, and only the sum
   travels to the client, which runs the M-step on it: X is never gathered;
-- the initialisation draws a random subset of at most
-  ``max(10_000, 100 * n_components)`` rows (with the estimator's
+- the initialisation draws a random subset of ``init_sample_size`` rows
+  (``_blocks.py``, the same rule as in memory; with the estimator's
   ``random_state``) and runs the estimator's own ``init_params`` on it; with
-  both ``weights_init`` and ``means_init`` given nothing is drawn.
+  both the weights and the component parameters given nothing is drawn.
+
+This module imports nothing from the estimator modules: the estimators hand
+it the functions that validate and convert a chunk.
 
 The iterations are those of the in-memory fit, so from the same start the
 result agrees with it up to the order in which the statistics are summed.
@@ -25,23 +31,10 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 
-from ._blocks import BernoulliParams, BernoulliStats, bernoulli_m_step, bernoulli_pass
-from ._solvers import (
-    check_explained,
-    covariance_from_information,
-    store_weights_covariance,
-)
-from ._validation import (
-    check_probabilities,
-    check_sample_weight,
-    check_weights,
-    validate_params,
-)
+from ._blocks import Stats, add_stats, zero_likelihood_error
+from ._solvers import check_explained
+from ._validation import check_sample_weight
 
-#: Rows drawn for the initialisation on Dask input: at least this many...
-INIT_SAMPLE_ROWS = 10_000
-#: ...and at least this many per component (never more than X has).
-INIT_SAMPLE_ROWS_PER_COMPONENT = 100
 #: Partial sums combined by one task of the tree reduction.
 SPLIT_EVERY = 16
 
@@ -208,27 +201,13 @@ def _row_offsets(X):
 # --------------------------------------------------------------------------
 
 
-def _add_parts(*parts):
-    """Add tuples of statistics element-wise; None stands for 'nothing'."""
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return None
-    total = list(parts[0])
-    for part in parts[1:]:
-        for i, value in enumerate(part):
-            if value is None:
-                continue
-            total[i] = value if total[i] is None else total[i] + value
-    return tuple(total)
-
-
 def map_reduce(chunk_function, X_blocks, sw_blocks, *args):
     """``sum_c chunk_function(X_c, sw_c, *args, row_offset_c)``, computed by Dask.
 
     ``X_blocks`` are the delayed row chunks, ``args`` small objects shared by
     every chunk (each enters the graph once). The partial sums are combined
-    by a tree of ``SPLIT_EVERY``-way additions, and only the final tuple is
-    returned to the client.
+    by a tree of ``SPLIT_EVERY``-way additions, and only the final
+    :class:`~._blocks.Stats` is returned to the client.
     """
     import dask
 
@@ -239,7 +218,7 @@ def map_reduce(chunk_function, X_blocks, sw_blocks, *args):
         parts.append(dask.delayed(chunk_function)(block, sw, *shared, offset))
     while len(parts) > 1:
         parts = [
-            dask.delayed(_add_parts)(*parts[i : i + SPLIT_EVERY])
+            dask.delayed(add_stats)(*parts[i : i + SPLIT_EVERY])
             for i in range(0, len(parts), SPLIT_EVERY)
         ]
     (total,) = dask.compute(parts[0])
@@ -254,16 +233,6 @@ def _delayed_blocks(X):
 # --------------------------------------------------------------------------
 # Sampling rows for the initialisation
 # --------------------------------------------------------------------------
-
-
-def init_sample_size(n_samples, n_components):
-    """Rows drawn for the initialisation on Dask input."""
-    return int(
-        min(
-            n_samples,
-            max(INIT_SAMPLE_ROWS, INIT_SAMPLE_ROWS_PER_COMPONENT * n_components),
-        )
-    )
 
 
 def draw_rows(n_samples, size, random_state):
@@ -312,158 +281,135 @@ def sample_rows(X, sw_blocks, rows):
 
 
 # --------------------------------------------------------------------------
-# BernoulliMixture
+# The Dask side of the execution seam
 # --------------------------------------------------------------------------
 
 
-def _computation_dtype(X):
+def computation_dtype(X):
+    """float32 stays float32; every other dtype computes in float64."""
     return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def _block_validator(estimator, n_features, **attributes):
-    """An unfitted copy of the estimator that validates blocks as fit would."""
-    from sklearn.base import clone
-
-    validator = clone(estimator)
-    validator.n_features_in_ = n_features
-    for name, value in attributes.items():
-        setattr(validator, name, value)
-    return validator
+def _chunk_weight(swb, n_rows):
+    """``(weights, is_unit)`` of one chunk: ones when no weights were given."""
+    if swb is None:
+        return np.ones(n_rows), True
+    return _check_chunk_weight(swb, n_rows), False
 
 
-def _bernoulli_chunk(Xb, swb, validator, weights, means, dtype, row_offset):
-    """Sufficient statistics of one chunk: (nk, xk, missing_k, log_lik, weight)."""
+def _validate_chunk(Xb, swb, validate_block, row_offset):
+    """Validate one chunk (once per fit): its weight and whether it has NaN."""
     if Xb.shape[0] == 0:
         return None
-    Xb = validator._validate_X(Xb, reset=False)
-    n_rows = Xb.shape[0]
-    if swb is None:
-        sw = np.ones(n_rows, dtype=dtype)
-        weight = float(n_rows)
-    else:
-        sw64 = _check_chunk_weight(swb, n_rows)
-        weight = float(sw64.sum())
-        sw = sw64.astype(dtype)
-    stats = bernoulli_pass(
-        Xb,
-        sw,
-        BernoulliParams(weights, means, dtype),
-        has_missing=True,
-        unit_weight=swb is None,
+    Xb = validate_block(Xb)
+    sw, _ = _chunk_weight(swb, Xb.shape[0])
+    data = Xb.data if sp.issparse(Xb) else Xb
+    has_nan = data.dtype.kind == "f" and bool(np.isnan(data).any())
+    return Stats(weight=float(sw.sum()), n_missing_chunks=int(has_nan))
+
+
+def _stats_chunk(Xb, swb, convert_block, family, prepared, has_missing, row_offset):
+    """The family's statistics of one (already validated) chunk."""
+    if Xb.shape[0] == 0:
+        return None
+    Xb = convert_block(Xb)
+    sw, unit = _chunk_weight(swb, Xb.shape[0])
+    return family.block_stats(
+        Xb, sw, prepared, has_missing=has_missing, unit_weight=unit
     )
-    return stats.nk, stats.xk, stats.missing_k, float(stats.log_lik), weight
 
 
-def _begin_fit(estimator, X):
-    """Common checks of a Dask fit; returns the prepared X and n_features."""
-    X = prepare_dask_array(X)
-    n_samples, n_features = X.shape
-    if hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    estimator.n_features_in_ = n_features
-    return X, n_samples, n_features
+def _scan_chunk(Xb, swb, convert_block, scan_block, row_offset):
+    if Xb.shape[0] == 0:
+        return None
+    Xb = convert_block(Xb)
+    sw, _ = _chunk_weight(swb, Xb.shape[0])
+    return scan_block(Xb, sw)
 
 
-def fit_bernoulli(estimator, X, sample_weight=None):
-    """:meth:`BernoulliMixture.fit` on a Dask array; see the module docstring."""
+class DaskData:
+    """A row-chunked Dask array as data of the execution seam (see ``_engine``).
 
-    validate_params(estimator, estimator._parameter_constraints)
-    warm = estimator.warm_start and hasattr(estimator, "converged_")
-    previous_n_features = getattr(estimator, "n_features_in_", None)
-    n_components = estimator.n_components
-    X, n_samples, n_features = _begin_fit(estimator, X)
-    if n_samples < n_components:
-        raise ValueError(
-            "Expected n_samples >= n_components but got n_components = "
-            f"{n_components}, n_samples = {n_samples}."
+    Construction checks X and the sample weights, sets ``n_features_in_`` on
+    ``owner`` (and removes ``feature_names_in_``, which a Dask array does
+    not carry), and validates every chunk once with ``validate_block``.
+    Later passes convert each chunk with ``convert_block`` only.
+    """
+
+    def __init__(self, X, sample_weight, *, validate_block, convert_block, owner):
+        X = prepare_dask_array(X)
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        if hasattr(owner, "feature_names_in_"):
+            del owner.feature_names_in_
+        owner.n_features_in_ = self.n_features
+        self.dtype = computation_dtype(X)
+        self.sw_blocks = dask_sample_weight_blocks(sample_weight, X)
+        self.blocks = _delayed_blocks(X)
+        self.convert_block = convert_block
+        checked = map_reduce(
+            _validate_chunk, self.blocks, self.sw_blocks, validate_block
         )
-    if warm and (
-        previous_n_features != n_features or estimator.means_.shape[0] != n_components
-    ):
-        raise ValueError(
-            "warm_start=True continues from the previous fit, which had "
-            f"{previous_n_features} features and {estimator.means_.shape[0]} "
-            f"components; got {n_features} features and n_components="
-            f"{n_components}. Set warm_start=False to start anew."
-        )
-    sw_blocks = dask_sample_weight_blocks(sample_weight, X)
-    weights_init = means_init = None
-    if estimator.weights_init is not None:
-        weights_init = check_weights(estimator.weights_init, n_components)
-    if estimator.means_init is not None:
-        means_init = check_probabilities(
-            estimator.means_init, "means_init", shape=(n_components, n_features)
-        )
-    dtype = _computation_dtype(X)
-    clip_eps = float(np.finfo(dtype).eps)
-    alpha = float(estimator.alpha)
-    validator = _block_validator(estimator, n_features)
-    blocks = _delayed_blocks(X)
-
-    def initialize(random_state):
-        weights, means = weights_init, means_init
-        if weights is None or means is None:
-            size = init_sample_size(n_samples, n_components)
-            rows = draw_rows(n_samples, size, random_state)
-            X_init, sw_init = sample_rows(X, sw_blocks, rows)
-            X_init = validator._validate_X(X_init, reset=False)
-            sw_init = check_sample_weight(sw_init, X_init.shape[0])
-            stats = estimator._initial_stats(X_init, sw_init, random_state)
-            w_resp, m_resp = bernoulli_m_step(stats, alpha, clip_eps)
-            weights = w_resp if weights is None else weights
-            means = m_resp if means is None else means
-        return weights, np.clip(means, clip_eps, 1 - clip_eps)
-
-    def step(params):
-        weights, means = params
-        total = map_reduce(
-            _bernoulli_chunk, blocks, sw_blocks, validator, weights, means, dtype
-        )
-        nk, xk, missing_k, log_lik, total_weight = total
-        if not total_weight > 0:
+        if checked is None or not checked.weight > 0:
             raise ValueError(
                 "Sample weights must contain at least one non-zero number; "
                 "all weights are zero."
             )
-        stats = BernoulliStats(n_components, n_features)
-        stats.add(nk, xk, missing_k)
-        return (
-            bernoulli_m_step(stats, alpha, clip_eps),
-            log_lik / total_weight,
-            None,
+        self.has_missing = bool(checked["n_missing_chunks"])
+
+    def total(self, family, prepared):
+        """Statistics of every chunk under ``prepared``, added on the workers."""
+        return map_reduce(
+            _stats_chunk,
+            self.blocks,
+            self.sw_blocks,
+            self.convert_block,
+            family,
+            prepared,
+            self.has_missing,
         )
 
-    from ._bernoulli import run_bernoulli_em
+    def scan(self, scan_block):
+        """Sum of ``scan_block(chunk, weights)`` over the chunks."""
+        return map_reduce(
+            _scan_chunk, self.blocks, self.sw_blocks, self.convert_block, scan_block
+        )
 
-    return run_bernoulli_em(estimator, initialize, step, warm)
+    def init_rows(self, size, random_state):
+        """``size`` random rows (and weights) gathered for an initialisation."""
+        rows = draw_rows(self.n_samples, size, random_state)
+        X_rows, sw_rows = sample_rows(self.X, self.sw_blocks, rows)
+        X_rows = self.convert_block(X_rows)
+        return X_rows, check_sample_weight(sw_rows, X_rows.shape[0])
 
 
 # --------------------------------------------------------------------------
-# FixedComponentMixture
+# Known components (FixedComponentMixture)
 # --------------------------------------------------------------------------
 
 
-def _chunk_likelihood(Xb, swb, validator, row_offset):
-    """Validated chunk -> (lik scaled by row maxima, row maxima, weights)."""
-    from ._em import _zero_likelihood_error
-
-    Xb = validator._validate_X(Xb, reset=False)
-    log_lik = validator._components.log_likelihood(Xb)
+def _chunk_likelihood(Xb, swb, log_likelihood, row_offset):
+    """Chunk -> (lik scaled by row maxima, row maxima, weights)."""
+    log_lik = log_likelihood(Xb)
     row_max = log_lik.max(axis=1)
     impossible = np.flatnonzero(~np.isfinite(row_max))
     if impossible.size:
-        raise _zero_likelihood_error(impossible, offset=row_offset)
+        raise zero_likelihood_error(impossible, offset=row_offset)
     lik = np.exp(log_lik - row_max[:, None])
-    n_rows = Xb.shape[0]
-    sw = np.ones(n_rows) if swb is None else _check_chunk_weight(swb, n_rows)
+    sw, _ = _chunk_weight(swb, Xb.shape[0])
     return lik, row_max, sw
 
 
-def _fixed_chunk(Xb, swb, validator, weights, row_offset):
-    """EM statistics of one chunk: (lik.T @ (w / mix), sum w log p, sum w)."""
+def _fixed_chunk(Xb, swb, log_likelihood, weights, want_hessian, row_offset):
+    """Weights statistics of one chunk: gradient, log-likelihood, Hessian.
+
+    ``g = lik.T @ (w / mix)`` (the EM map's factor and the gradient of the
+    mean log-likelihood), ``sum w log p``, ``sum w`` and, for mix-SQP, the
+    Hessian ``lik.T @ diag(w / mix^2) @ lik``.
+    """
     if Xb.shape[0] == 0:
         return None
-    lik, row_max, sw = _chunk_likelihood(Xb, swb, validator, row_offset)
+    lik, row_max, sw = _chunk_likelihood(Xb, swb, log_likelihood, row_offset)
     mix = lik @ weights
     seen = sw > 0
     check_explained(
@@ -476,86 +422,70 @@ def _fixed_chunk(Xb, swb, validator, weights, row_offset):
     np.divide(sw, mix, out=ratio, where=seen)
     with np.errstate(divide="ignore"):
         log_lik = float(sw[seen] @ (np.log(mix[seen]) + row_max[seen]))
-    return lik.T @ ratio, log_lik, float(sw.sum())
+    hessian = None
+    if want_hessian:
+        a = lik[seen] * (np.sqrt(sw[seen]) / mix[seen])[:, None]
+        hessian = a.T @ a
+    return Stats(g=lik.T @ ratio, log_lik=log_lik, weight=float(sw.sum()), h=hessian)
 
 
-def _information_chunk(Xb, swb, validator, weights, ref, row_offset):
-    """Observed information of the free proportions from one chunk."""
+def _line_chunk(Xb, swb, log_likelihood, weights, direction, steps, row_offset):
+    """``sum_i w_i log1p(t (lik_i @ p) / mix_i)`` for every step ``t``."""
     if Xb.shape[0] == 0:
         return None
-    lik, _, sw = _chunk_likelihood(Xb, swb, validator, row_offset)
-    free = np.delete(np.arange(lik.shape[1]), ref)
-    mix = lik @ weights
+    lik, _, sw = _chunk_likelihood(Xb, swb, log_likelihood, row_offset)
     seen = sw > 0
-    d = (lik[seen][:, free] - lik[seen][:, [ref]]) / mix[seen][:, None]
-    return ((d * sw[seen][:, None]).T @ d,)
+    mix = (lik @ weights)[seen]
+    relative = (lik[seen] @ direction) / mix
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.log1p(np.multiply.outer(steps, relative)) @ sw[seen]
+    return Stats(values=values, worst=np.array([relative.min(initial=0.0)]))
 
 
-def fit_fixed(estimator, X, sample_weight=None):
-    """:meth:`FixedComponentMixture.fit` on a Dask array, by EM.
+class DaskLikelihood:
+    """The known components' likelihoods of a Dask X, never gathered.
 
-    Each iteration is one pass over the chunks (the component
-    log-likelihoods are recomputed chunk by chunk, never stored), and one
-    more pass gives the observed information for the standard errors.
-    Whatever ``solver`` says, Dask input is fitted with the EM update.
+    Offers what the weight solvers need as reductions over the chunks: the
+    gradient (and Hessian) at given weights, and the change of the
+    log-likelihood along a direction for a ladder of step sizes.
     """
 
-    validate_params(estimator, estimator._parameter_constraints)
-    estimator._components = components = estimator._resolve()
-    X, n_samples, n_features = _begin_fit(estimator, X)
-    if components.kind == "precomputed":
-        n_components = n_features
-    else:
-        n_components = components.n_components
-    if components.kind == "bernoulli" and n_features != components.n_features:
-        raise ValueError(
-            f"X has {n_features} features, but the Bernoulli components have "
-            f"{components.n_features} (components has shape "
-            f"{components.probs.shape})."
-        )
-    estimator.n_components_ = n_components
-    sw_blocks = dask_sample_weight_blocks(sample_weight, X)
-    validator = _block_validator(
-        estimator, n_features, _components=components, n_components_=n_components
-    )
-    blocks = _delayed_blocks(X)
+    def __init__(self, X, sample_weight, log_likelihood, owner):
+        X = prepare_dask_array(X)
+        self.n_samples, self.n_features = X.shape
+        if hasattr(owner, "feature_names_in_"):
+            del owner.feature_names_in_
+        owner.n_features_in_ = self.n_features
+        self.sw_blocks = dask_sample_weight_blocks(sample_weight, X)
+        self.blocks = _delayed_blocks(X)
+        self.log_likelihood = log_likelihood
 
-    def initialize(random_state):
-        if estimator.weights_init is not None:
-            return check_weights(estimator.weights_init, n_components)
-        if estimator.init_params == "random":
-            return random_state.dirichlet(np.ones(n_components))
-        return np.full(n_components, 1 / n_components)
-
-    def step(weights):
-        g, log_lik, total_weight = map_reduce(
-            _fixed_chunk, blocks, sw_blocks, validator, weights
+    def stats(self, weights, *, hessian=False):
+        total = map_reduce(
+            _fixed_chunk,
+            self.blocks,
+            self.sw_blocks,
+            self.log_likelihood,
+            weights,
+            hessian,
         )
-        if not total_weight > 0:
+        if total is None or not total.weight > 0:
             raise ValueError(
                 "Sample weights must contain at least one non-zero number; "
                 "all weights are zero."
             )
-        g = g / total_weight
-        new_weights = weights * g
-        new_weights /= new_weights.sum()
-        return new_weights, log_lik / total_weight, float(np.log(g.max()))
+        return total
 
-    from ._fixed import run_fixed_em
-
-    weights, bound = run_fixed_em(estimator, initialize, step)
-    estimator.weights_ = weights
-    estimator.gap_bound_ = bound
-    if n_components == 1:
-        cov, identifiable = np.zeros((1, 1)), True
-    else:
-        ref = int(np.argmax(weights))
-        (info,) = map_reduce(
-            _information_chunk, blocks, sw_blocks, validator, weights, ref
+    def line_values(self, weights, direction, steps):
+        return map_reduce(
+            _line_chunk,
+            self.blocks,
+            self.sw_blocks,
+            self.log_likelihood,
+            weights,
+            direction,
+            np.asarray(steps),
         )
-        cov, identifiable = covariance_from_information(info, ref, n_components)
-    store_weights_covariance(estimator, cov, identifiable)
-    return estimator
 
 
 # --------------------------------------------------------------------------

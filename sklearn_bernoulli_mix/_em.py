@@ -1,6 +1,6 @@
 """The EM driver and the estimator base shared by every mixture in the package."""
 
-import warnings
+import functools
 from time import perf_counter
 
 import numpy as np
@@ -10,8 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._blocks import row_blocks
+from ._blocks import row_blocks, zero_likelihood_error
 from ._dask import dask_predict, is_dask_array
+from ._validation import warn
 
 
 class _Progress:
@@ -152,18 +153,29 @@ def fit_em(
     estimator.lower_bound_ = float(lower_bounds[-1])
     estimator.lower_bounds_ = [float(lb) for lb in lower_bounds]
     if not converged:
-        warnings.warn(unconverged_message(info), ConvergenceWarning, stacklevel=3)
+        warn(unconverged_message(info), ConvergenceWarning)
     return params, info
 
 
-def _zero_likelihood_error(rows, offset=0):
-    shown = ", ".join(str(int(r) + offset) for r in rows[:10])
-    more = "" if len(rows) <= 10 else f" and {len(rows) - 10} more"
-    return ValueError(
-        f"Row(s) {shown}{more} of X have zero likelihood under every component, "
-        "so no mixture of these components can explain them. Check the data or "
-        "add a component that gives these rows positive likelihood."
-    )
+def keep_state_on_error(method):
+    """Decorate ``fit``-like methods: a call that raises leaves the estimator as it was.
+
+    Validation sets attributes (``n_features_in_``...) before a later check
+    may fail; restoring the whole ``__dict__`` keeps a fitted model usable
+    exactly as before the failed call.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 class _MixtureBase(DensityMixin, BaseEstimator):
@@ -173,11 +185,6 @@ class _MixtureBase(DensityMixin, BaseEstimator):
     (per-component log-likelihoods of validated X), ``_n_parameters()`` and
     ``_sample_component(k, n, rng)``.
     """
-
-    def _estimate_weighted_log_prob(self, X):
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        return self._estimate_log_prob(X) + log_weights
 
     def _log_resp_and_norm(self, X, *, want="both"):
         """Posterior log-probabilities and log p(x), computed block by block.
@@ -192,22 +199,31 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         log_resp = np.empty((n_samples, n_components)) if want == "both" else None
         labels = np.empty(n_samples, dtype=np.intp) if want == "labels" else None
         impossible = []
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
         for rows in row_blocks(X, n_components):
-            weighted = self._estimate_weighted_log_prob(X[rows])
+            log_prob = np.asarray(self._estimate_log_prob(X[rows]), dtype=np.float64)
+            # The row maximum comes out before the weights go in: a constant
+            # per row (of any size) then changes nothing, as it should.
+            row_max = log_prob.max(axis=1, keepdims=True)
+            finite = np.isfinite(row_max[:, 0])
+            with np.errstate(invalid="ignore"):
+                weighted = np.where(finite[:, None], log_prob - row_max, -np.inf)
+            weighted += log_weights
             block_norm = logsumexp(weighted, axis=1)
-            bad = np.flatnonzero(~np.isfinite(block_norm))
+            bad = np.flatnonzero(~(np.isfinite(block_norm) & finite))
             if bad.size:
                 impossible.append(bad + rows.start)
                 continue
             if labels is not None:
                 labels[rows] = weighted.argmax(axis=1)
                 continue
-            log_norm[rows] = block_norm
+            log_norm[rows] = block_norm + row_max[:, 0]
             if log_resp is not None:
                 with np.errstate(under="ignore"):
                     log_resp[rows] = weighted - block_norm[:, None]
         if impossible:
-            raise _zero_likelihood_error(np.concatenate(impossible))
+            raise zero_likelihood_error(np.concatenate(impossible))
         return log_resp, log_norm, labels
 
     def _check_predict_input(self, X):

@@ -4,13 +4,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
 
-from ._blocks import unique_binary_rows
+from ._blocks import unique_binary_rows, zero_likelihood_error
 from ._components import resolve_components
-from ._dask import fit_fixed as _fit_dask
-from ._dask import is_dask_array
-from ._em import _MixtureBase, _zero_likelihood_error, fit_em
+from ._dask import DaskLikelihood, is_dask_array
+from ._em import _MixtureBase, fit_em, keep_state_on_error
 from ._online import fixed_partial_fit
 from ._solvers import (
+    covariance_from_information,
     em_step,
     sqp_step,
     squarem_step,
@@ -52,6 +52,15 @@ def run_fixed_em(estimator, initialize, step):
             f"(tol={estimator.tol}). Increase max_iter or raise tol."
         ),
     )
+
+
+def _free_jacobian(n_components, ref):
+    """Map from the free proportions (all but ``ref``) to weight differences."""
+    free = np.delete(np.arange(n_components), ref)
+    jac = np.zeros((n_components, n_components - 1))
+    jac[free, np.arange(n_components - 1)] = 1.0
+    jac[ref, :] = -1.0
+    return jac
 
 
 class FixedComponentMixture(_MixtureBase):
@@ -316,6 +325,7 @@ class FixedComponentMixture(_MixtureBase):
             components.check_fitted()
         return components
 
+    @keep_state_on_error
     def fit(self, X, y=None, sample_weight=None):
         """Learn the mixing weights from the samples in X.
 
@@ -339,12 +349,19 @@ class FixedComponentMixture(_MixtureBase):
         self : object
             The fitted mixture.
         """
-        if is_dask_array(X):
-            return _fit_dask(self, X, sample_weight)
         validate_params(self, self._parameter_constraints)
+        if is_dask_array(X):
+            return self._fit_dask(X, sample_weight)
         self._components = components = self._resolve()
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        # Rows of zero weight are not data: they change neither the fit nor
+        # its information, and may even be impossible under every component.
+        if np.any(sample_weight == 0):
+            keep = np.flatnonzero(sample_weight > 0)
+            X, sample_weight = X[keep], sample_weight[keep]
+        else:
+            keep = None
 
         # Identical binary rows share one likelihood row and their weights.
         first = np.arange(X.shape[0])
@@ -365,7 +382,9 @@ class FixedComponentMixture(_MixtureBase):
             if collapsed is not None:
                 # Name every row of X with an impossible pattern.
                 impossible = np.flatnonzero(np.isin(inverse, impossible))
-            raise _zero_likelihood_error(impossible)
+            if keep is not None:
+                impossible = keep[impossible]
+            raise zero_likelihood_error(impossible)
         lik = np.exp(log_lik - row_max[:, None])
         freq = counts / counts.sum()
         log_lik_offset = float(freq @ row_max)
@@ -379,9 +398,11 @@ class FixedComponentMixture(_MixtureBase):
                 weights = np.full(n_components, 1 / n_components)
             unexplained = np.flatnonzero((lik @ weights == 0) & (counts > 0))
             if unexplained.size:
+                row = int(first[unexplained[0]])
+                row = row if keep is None else int(keep[row])
                 raise ValueError(
                     f"The starting weights give zero likelihood to row "
-                    f"{int(first[unexplained[0]])} of X: give at least one "
+                    f"{row} of X: give at least one "
                     "component that explains it a positive starting weight."
                 )
             return weights
@@ -398,6 +419,7 @@ class FixedComponentMixture(_MixtureBase):
         store_weights_covariance(self, *weights_covariance(lik, counts, weights))
         return self
 
+    @keep_state_on_error
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the mixing weights with one mini-batch by stepwise EM.
 
@@ -460,6 +482,68 @@ class FixedComponentMixture(_MixtureBase):
         array([0.6, 0.4])
         """
         return fixed_partial_fit(self, X, sample_weight)
+
+    def _fit_dask(self, X, sample_weight):
+        """:meth:`fit` on a Dask array: EM over the chunks, never gathered.
+
+        Each iteration is one pass over the chunks (the component
+        log-likelihoods are recomputed chunk by chunk, never stored), and
+        one more pass gives the observed information.
+        """
+        components = self._resolve()
+        from sklearn.base import clone
+
+        validator = clone(self)
+        validator._components = components
+        validator.n_features_in_ = X.shape[1]
+        if components.kind == "precomputed":
+            n_components = X.shape[1]
+        else:
+            n_components = components.n_components
+        validator.n_components_ = n_components
+        if components.kind == "bernoulli" and X.shape[1] != components.n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the Bernoulli components have "
+                f"{components.n_features} (components has shape "
+                f"{components.probs.shape})."
+            )
+        source = DaskLikelihood(
+            X, sample_weight, validator._chunk_log_likelihood, owner=self
+        )
+        self._components = components
+        self.n_components_ = n_components
+
+        def initialize(random_state):
+            if self.weights_init is not None:
+                return check_weights(self.weights_init, n_components)
+            if self.init_params == "random":
+                return random_state.dirichlet(np.ones(n_components))
+            return np.full(n_components, 1 / n_components)
+
+        def step(weights):
+            stats = source.stats(weights)
+            g = stats["g"] / stats.weight
+            new_weights = weights * g
+            new_weights /= new_weights.sum()
+            return new_weights, stats.log_lik / stats.weight, float(np.log(g.max()))
+
+        weights, bound = run_fixed_em(self, initialize, step)
+        self.weights_ = weights
+        self.gap_bound_ = bound
+        if n_components == 1:
+            cov, identifiable = np.zeros((1, 1)), True
+        else:
+            ref = int(np.argmax(weights))
+            hessian = source.stats(weights, hessian=True)["h"]
+            jac = _free_jacobian(n_components, ref)
+            info = jac.T @ hessian @ jac
+            cov, identifiable = covariance_from_information(info, ref, n_components)
+        store_weights_covariance(self, cov, identifiable)
+        return self
+
+    def _chunk_log_likelihood(self, X):
+        """Validated component log-likelihoods of one Dask chunk."""
+        return self._components.log_likelihood(self._validate_X(X, reset=False))
 
     def _estimate_log_prob(self, X):
         return self._components.log_likelihood(X)

@@ -15,8 +15,10 @@ Robbins-Monro conditions (their sum diverges, the sum of their squares does
 not), so that on a stationary stream the parameters converge to a stationary
 point of the expected log-likelihood.
 
-The functions here work on arrays; ``bernoulli_partial_fit`` and
-``fixed_partial_fit`` are the bodies of the estimators' ``partial_fit``.
+The running average is a :class:`Stats`, so the same update serves every
+family (``_learned.py`` writes ``partial_fit`` once for the learned
+families); ``fixed_partial_fit`` is the body of
+:meth:`FixedComponentMixture.partial_fit`.
 
 References
 ----------
@@ -31,19 +33,9 @@ NAACL-HLT, 611-619, 2009.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._blocks import (
-    BernoulliParams,
-    BernoulliStats,
-    bernoulli_m_step,
-    bernoulli_pass,
-)
+from ._blocks import Stats, zero_likelihood_error
 from ._solvers import check_explained
-from ._validation import (
-    check_probabilities,
-    check_sample_weight,
-    check_weights,
-    validate_params,
-)
+from ._validation import check_sample_weight, check_weights, validate_params
 
 
 def step_size(t, learning_offset, learning_decay):
@@ -52,24 +44,6 @@ def step_size(t, learning_offset, learning_decay):
     ``t >= 1`` counts the updates after the first batch.
     """
     return float((learning_offset + t) ** (-learning_decay))
-
-
-def stepwise_average(running, batch, eta):
-    """``(1 - eta) * running + eta * batch`` for tuples of arrays.
-
-    A ``None`` entry stands for zeros (e.g. no missing values seen yet).
-    """
-    out = []
-    for old, new in zip(running, batch):
-        if old is None and new is None:
-            out.append(None)
-        elif old is None:
-            out.append(eta * new)
-        elif new is None:
-            out.append((1.0 - eta) * old)
-        else:
-            out.append((1.0 - eta) * old + eta * new)
-    return tuple(out)
 
 
 class StepwiseState:
@@ -88,157 +62,26 @@ class StepwiseState:
 
     def update(self, batch_stats, batch_weight, learning_offset, learning_decay):
         eta = step_size(self.n_updates, learning_offset, learning_decay)
-        self.stats = stepwise_average(self.stats, batch_stats, eta)
+        self.stats = self.stats * (1.0 - eta) + batch_stats * eta
         self.n_updates += 1
         self.total_weight += float(batch_weight)
         return eta
 
 
-def _current_state(estimator, params):
+def current_state(estimator, params):
     state = getattr(estimator, "_stepwise", None)
     if state is None or state.owner is not params:
         return None
     return state
 
 
-def _record(estimator, state, log_lik, continued):
+def record_step(estimator, state, log_lik, continued):
     estimator._stepwise = state
     estimator.lower_bound_ = float(log_lik)
     previous = estimator.lower_bounds_ if continued else []
     estimator.lower_bounds_ = [*previous, float(log_lik)]
     estimator.n_iter_ = state.n_updates
     estimator.converged_ = False
-
-
-# --------------------------------------------------------------------------
-# BernoulliMixture
-# --------------------------------------------------------------------------
-
-
-def bernoulli_batch_stats(X, sample_weight, weights, means, dtype, unit_weight):
-    """E-step of one batch: normalised statistics, mean log-likelihood, weight.
-
-    Returns ``((nk, xk, missing_k), log_lik, batch_weight)``: the weighted
-    sums of the responsibilities, of ``resp.T @ X`` and of the responsibility
-    of missing entries (None without NaN), each divided by the batch weight;
-    the batch's mean log-likelihood under the incoming parameters; and its
-    total sample weight.
-    """
-    batch_weight = float(sample_weight.sum())
-    stats = bernoulli_pass(
-        X,
-        sample_weight.astype(dtype, copy=False),
-        BernoulliParams(weights, means, dtype),
-        has_missing=True,
-        unit_weight=unit_weight,
-    )
-    missing = None if stats.missing_k is None else stats.missing_k / batch_weight
-    normalised = (stats.nk / batch_weight, stats.xk / batch_weight, missing)
-    return normalised, stats.log_lik / batch_weight, batch_weight
-
-
-def bernoulli_stepwise_m_step(stats, total_weight, alpha, clip_eps):
-    """Weights and means from normalised statistics.
-
-    The statistics are scaled back to counts by ``total_weight``, the sample
-    weight seen so far, so that ``alpha`` is the same Beta prior as in
-    :meth:`BernoulliMixture.fit`: ``means = (N s_x + alpha) / (N s_obs +
-    2 alpha)`` with ``N = total_weight``.
-    """
-    nk, xk, missing_k = stats
-    counts = BernoulliStats(nk.shape[0], xk.shape[1])
-    counts.add(
-        total_weight * nk,
-        total_weight * xk,
-        None if missing_k is None else total_weight * missing_k,
-    )
-    return bernoulli_m_step(counts, alpha, clip_eps)
-
-
-def _bernoulli_starts(estimator, X, sample_weight, dtype, alpha, clip_eps):
-    """The `n_init` starting parameters from the first batch, as ``fit`` draws them.
-
-    Only one start is made when both `weights_init` and `means_init` are
-    given, since every start would be the same.
-    """
-    n_components, n_features = estimator.n_components, X.shape[1]
-    weights = means = None
-    if estimator.weights_init is not None:
-        weights = check_weights(estimator.weights_init, n_components)
-    if estimator.means_init is not None:
-        means = check_probabilities(
-            estimator.means_init, "means_init", shape=(n_components, n_features)
-        )
-    if weights is not None and means is not None:
-        yield weights, np.clip(means, clip_eps, 1 - clip_eps)
-        return
-    if X.shape[0] < n_components:
-        raise ValueError(
-            "The first batch of partial_fit initialises the model with "
-            f"init_params={estimator.init_params!r} and needs at least "
-            f"n_components={n_components} rows; got {X.shape[0]}. Give a "
-            "larger first batch, or both weights_init and means_init."
-        )
-    random_state = check_random_state(estimator.random_state)
-    for _ in range(estimator.n_init):
-        stats = estimator._initial_stats(X, sample_weight, random_state)
-        w_resp, m_resp = bernoulli_m_step(stats, alpha, clip_eps)
-        start_weights = w_resp if weights is None else weights
-        start_means = m_resp if means is None else means
-        yield start_weights, np.clip(start_means, clip_eps, 1 - clip_eps)
-
-
-def bernoulli_partial_fit(estimator, X, sample_weight=None):
-    """Body of :meth:`BernoulliMixture.partial_fit` (see its docstring)."""
-    validate_params(estimator, estimator._parameter_constraints)
-    fitted = hasattr(estimator, "means_")
-    X = estimator._validate_X(X, reset=not fitted)
-    n_samples = X.shape[0]
-    if fitted and estimator.means_.shape[0] != estimator.n_components:
-        raise ValueError(
-            "partial_fit continues the current model, which has "
-            f"{estimator.means_.shape[0]} components, but n_components="
-            f"{estimator.n_components}. Call fit, or fit a clone, to start anew."
-        )
-    sw = check_sample_weight(sample_weight, n_samples)
-    dtype = X.dtype
-    clip_eps = float(np.finfo(dtype).eps)
-    alpha = float(estimator.alpha)
-    if fitted:
-        starts = [
-            (estimator.weights_, np.clip(estimator.means_, clip_eps, 1 - clip_eps))
-        ]
-    else:
-        starts = _bernoulli_starts(estimator, X, sw, dtype, alpha, clip_eps)
-    best = None
-    for weights, means in starts:
-        # Of several starts, keep the one whose parameters explain the batch
-        # best (as fit with max_iter=1 would).
-        candidate = bernoulli_batch_stats(
-            X, sw, weights, means, dtype, unit_weight=sample_weight is None
-        )
-        if best is None or candidate[1] > best[1]:
-            best = candidate
-    batch_stats, log_lik, batch_weight = best
-    state = _current_state(estimator, estimator.means_) if fitted else None
-    continued = state is not None
-    if continued:
-        state.update(
-            batch_stats,
-            batch_weight,
-            estimator.learning_offset,
-            estimator.learning_decay,
-        )
-    else:
-        state = StepwiseState(batch_stats, batch_weight)
-    weights, means = bernoulli_stepwise_m_step(
-        state.stats, state.total_weight, alpha, clip_eps
-    )
-    estimator.weights_ = np.asarray(weights, dtype=np.float64)
-    estimator.means_ = np.asarray(means, dtype=np.float64)
-    state.owner = estimator.means_
-    _record(estimator, state, log_lik, continued)
-    return estimator
 
 
 # --------------------------------------------------------------------------
@@ -274,8 +117,6 @@ def fixed_batch_stats(lik, row_max, sample_weight, weights):
 
 def fixed_partial_fit(estimator, X, sample_weight=None):
     """Body of :meth:`FixedComponentMixture.partial_fit` (see its docstring)."""
-    from ._em import _zero_likelihood_error
-
     validate_params(estimator, estimator._parameter_constraints)
     fitted = hasattr(estimator, "weights_")
     X = estimator._validate_X(X, reset=not fitted)
@@ -287,7 +128,7 @@ def fixed_partial_fit(estimator, X, sample_weight=None):
     row_max = log_lik.max(axis=1)
     impossible = np.flatnonzero(~np.isfinite(row_max))
     if impossible.size:
-        raise _zero_likelihood_error(impossible)
+        raise zero_likelihood_error(impossible)
     lik = np.exp(log_lik - row_max[:, None])
     if fitted:
         weights = estimator.weights_
@@ -302,18 +143,18 @@ def fixed_partial_fit(estimator, X, sample_weight=None):
     mean_resp, batch_log_lik, gap, batch_weight = fixed_batch_stats(
         lik, row_max, sw, weights
     )
-    state = _current_state(estimator, estimator.weights_) if fitted else None
+    state = current_state(estimator, estimator.weights_) if fitted else None
     continued = state is not None
     if continued:
         state.update(
-            (mean_resp,),
+            Stats(resp=mean_resp),
             batch_weight,
             estimator.learning_offset,
             estimator.learning_decay,
         )
     else:
-        state = StepwiseState((mean_resp,), batch_weight)
-    (running,) = state.stats
+        state = StepwiseState(Stats(resp=mean_resp), batch_weight)
+    running = state.stats["resp"]
     estimator.weights_ = running / running.sum()
     estimator.n_components_ = n_components
     estimator.gap_bound_ = gap
@@ -323,5 +164,5 @@ def fixed_partial_fit(estimator, X, sample_weight=None):
     estimator.weights_covariance_ = np.full((n_components, n_components), np.nan)
     estimator.weights_stderr_ = np.full(n_components, np.nan)
     state.owner = estimator.weights_
-    _record(estimator, state, batch_log_lik, continued)
+    record_step(estimator, state, batch_log_lik, continued)
     return estimator

@@ -8,11 +8,9 @@ The mean log-likelihood of weights ``w`` is then
 to the caller.
 """
 
-import warnings
-
 import numpy as np
 
-from ._validation import NonIdentifiableWarning
+from ._validation import NonIdentifiableWarning, warn
 
 
 def em_step(lik, freq, weights):
@@ -125,13 +123,12 @@ def covariance_from_information(info, ref, n_components):
 def store_weights_covariance(estimator, cov, identifiable):
     """Set ``weights_covariance_``/``weights_stderr_``; warn when undefined."""
     if not identifiable:
-        warnings.warn(
+        warn(
             "The mixing weights are not identifiable on this data: the "
             "components give (nearly) proportional likelihoods to every "
             "sample, so the observed information is singular and "
             "weights_covariance_ and weights_stderr_ are NaN.",
             NonIdentifiableWarning,
-            stacklevel=3,
         )
     estimator.weights_covariance_ = cov
     estimator.weights_stderr_ = np.sqrt(np.clip(np.diag(cov), 0, None))

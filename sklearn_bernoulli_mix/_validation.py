@@ -1,6 +1,9 @@
 """Parameter and input validation shared by the estimators."""
 
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +23,21 @@ class NonIdentifiableWarning(UserWarning):
     The observed information matrix of the weights is singular, so their
     standard errors are undefined and reported as NaN.
     """
+
+
+def warn(message, category):
+    """Warn at the first frame outside this package: the user's own line.
+
+    Warnings raised deep inside a fit then point at the call that caused
+    them, whatever the route (fit, Dask, partial_fit, a meta-estimator).
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package + os.sep
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 class Interval:

@@ -198,7 +198,7 @@ def _fit_rows():
     param("BM", "tol", np.nan, "a float in the range [0, inf]")
     param("BM", "max_iter", 0, "an int in the range [1, inf]")
     param("BM", "n_init", 0, "an int in the range [1, inf]")
-    param("BM", "init_params", "foo", "a str among {'kmeans', 'k-means++', 'random', 'random_from_data'}")
+    param("BM", "init_params", "foo", "a str among {'kmeans', 'k-means++', 'random', 'random_from_data', 'random_params'}")
     param("BM", "alpha", -1, "a float in the range [0, inf]")
     # inf passes the bound "[0, inf]" but makes every mean inf / inf = NaN.
     param("BM", "alpha", np.inf, "a float in the range [0, inf]", tail=False)

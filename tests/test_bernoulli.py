@@ -625,13 +625,13 @@ def test_float32_fit_runs_in_float32(fmt, n_features, missing_rate, monkeypatch)
     if missing_rate:
         X = with_missing(np.random.RandomState(0), X, missing_rate)
     seen = []
-    original = bernoulli_module.bernoulli_pass
+    original = bernoulli_module.BernoulliFamily.block_stats
 
-    def spy(X_em, sample_weight, params, *args, **kwargs):
-        seen.append((X_em.dtype, params.log_odds_t.dtype))
-        return original(X_em, sample_weight, params, *args, **kwargs)
+    def spy(family, Xb, sample_weight, params, **kwargs):
+        seen.append((Xb.dtype, params.log_odds.dtype))
+        return original(family, Xb, sample_weight, params, **kwargs)
 
-    monkeypatch.setattr(bernoulli_module, "bernoulli_pass", spy)
+    monkeypatch.setattr(bernoulli_module.BernoulliFamily, "block_stats", spy)
     est = BernoulliMixture(
         3, means_init=means_init, weights_init=weights_init, tol=0, max_iter=30
     )
@@ -932,13 +932,13 @@ def test_only_means_init_is_used_as_given():
 def test_only_weights_init_is_used_as_given(monkeypatch):
     X, _, _, weights_init = small_problem(seed=33)
     seen = []
-    original = bernoulli_module.bernoulli_pass
+    original = bernoulli_module.BernoulliFamily.block_stats
 
-    def spy(X_em, sample_weight, params, *args, **kwargs):
+    def spy(family, Xb, sample_weight, params, **kwargs):
         seen.append(np.exp(np.asarray(params.log_weights, dtype=np.float64)))
-        return original(X_em, sample_weight, params, *args, **kwargs)
+        return original(family, Xb, sample_weight, params, **kwargs)
 
-    monkeypatch.setattr(bernoulli_module, "bernoulli_pass", spy)
+    monkeypatch.setattr(bernoulli_module.BernoulliFamily, "block_stats", spy)
     mix = fit_quiet(
         BernoulliMixture(
             3, weights_init=weights_init, tol=0, max_iter=3, random_state=0

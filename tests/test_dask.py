@@ -134,7 +134,7 @@ def test_bernoulli_fit_equals_numpy_fit(client, fmt, weighting, missing):
     assert_same_fit(dask_fit, numpy_fit, ["weights_", "means_"])
     assert dask_fit.n_features_in_ == 12
     # The chunks were processed by both worker processes, not the client.
-    workers = {t["worker"] for t in tasks.data if "_bernoulli_chunk" in str(t["key"])}
+    workers = {t["worker"] for t in tasks.data if "_stats_chunk" in str(t["key"])}
     assert len(workers) == 2
 
 

@@ -684,9 +684,12 @@ def _check_output(output, inputs):
         raise CommandLineError(f"--output {output} is a directory: give a file name")
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
-        raise CommandLineError(
-            f"cannot write --output {output}: the folder {folder} does not exist"
+        problem = (
+            f"{folder} is not a folder"
+            if os.path.exists(folder)
+            else f"the folder {folder} does not exist"
         )
+        raise CommandLineError(f"cannot write --output {output}: {problem}")
     if os.path.exists(output):
         for path in inputs:
             if path != "-" and os.path.exists(path) and os.path.samefile(path, output):

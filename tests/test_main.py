@@ -918,6 +918,9 @@ def test_fit_csv_output_in_a_missing_folder_or_a_directory(tmp_path, capsys):
     assert f"the folder {missing.parent} does not exist" in line
     line = error_line(capsys, ["fit-csv", data, comps, "--output", str(tmp_path)])
     assert f"--output {tmp_path} is a directory" in line
+    below_a_file = os.path.join(data, "posterior.csv")
+    line = error_line(capsys, ["fit-csv", data, comps, "--output", below_a_file])
+    assert f"cannot write --output {below_a_file}: {data} is not a folder" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bag.csv", "factories.csv"]
 
 

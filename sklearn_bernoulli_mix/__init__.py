@@ -1,15 +1,29 @@
 """Mixtures of Bernoulli and other known distributions for scikit-learn."""
 
-from ._bernoulli import BernoulliMixture
-from ._fixed import FixedComponentMixture
-from ._validation import InvalidParameterError, NonIdentifiableWarning
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BernoulliMixture",
-    "FixedComponentMixture",
-    "InvalidParameterError",
-    "NonIdentifiableWarning",
-    "__version__",
-]
+# Public names and the module that defines each. They are imported on first
+# use (PEP 562), so that ``python -m sklearn_bernoulli_mix --help`` answers
+# without importing scikit-learn.
+_PUBLIC = {
+    "BernoulliMixture": "._bernoulli",
+    "FixedComponentMixture": "._fixed",
+    "InvalidParameterError": "._validation",
+    "NonIdentifiableWarning": "._validation",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -286,9 +286,12 @@ class FixedComponentMixture(_MixtureBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            tags.input_tags.sparse = resolve_components(self.components).accept_sparse
+            components = resolve_components(self.components)
         except (TypeError, ValueError):
             tags.input_tags.sparse = False
+        else:
+            tags.input_tags.sparse = components.accept_sparse
+            tags.input_tags.allow_nan = components.kind == "bernoulli"
         return tags
 
     def _validate_X(self, X, reset):
@@ -308,14 +311,18 @@ class FixedComponentMixture(_MixtureBase):
                     f"component ({self.n_components_})."
                 )
             return X
+        bernoulli = components.kind == "bernoulli"
         X = validate_data(
             self,
             X,
             reset=reset,
             dtype=np.float64,
             accept_sparse=["csr"] if components.accept_sparse else False,
+            # NaN is a missing entry for Bernoulli components, left out of
+            # the likelihood as in BernoulliMixture.
+            ensure_all_finite="allow-nan" if bernoulli else True,
         )
-        if components.kind == "bernoulli":
+        if bernoulli:
             check_binary(X)
         return X
 

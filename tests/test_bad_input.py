@@ -120,7 +120,7 @@ def _generic_rows():
             row("inf", _put(X, np.inf), ValueError, bad_inf)
             if kind != "FP":  # -inf is a valid log-likelihood there
                 row("minus-inf", _put(X, -np.inf), ValueError, "Input X contains infinity")
-            if kind != "BM":  # NaN is a missing value for BernoulliMixture
+            if kind not in ("BM", "FB"):  # NaN is a missing value for Bernoulli data
                 row("nan", _put(X, np.nan), ValueError, bad_nan)
             row("strings", np.array([["a"] * n_cols] * 4), ValueError, "could not convert string to float")
             row("objects", np.array([[object()] * n_cols] * 4), TypeError, "float() argument must be")
@@ -148,7 +148,6 @@ def _generic_rows():
             row("value-half", kind, _put(X_BIN, 0.5), ValueError, "must hold only 0 and 1")
             row("value-negative", kind, _put(X_BIN, -1.0), ValueError, "must hold only 0 and 1")
             row("sparse-value-2", kind, sp.csr_matrix(_put(X_BIN, 2.0)), ValueError, "must hold only 0 and 1")
-        row("sparse-nan", "FB", sp.csr_matrix(_put(X_BIN, np.nan)), ValueError, "Input X contains NaN")
         row("sparse-inf", "BM", sp.csr_matrix(_put(X_BIN, np.inf)), ValueError, "Input X contains infinity")
         row("sparse", "FD", sp.csr_matrix(X_REAL), TypeError, "Sparse data was passed")
         if method == "fit":

@@ -1148,7 +1148,12 @@ BAD_INPUT = [
         "not fitted",
     ),
     ("X-1d", _fit(FACTORIES, X=np.array([1.0, 0.0, 1.0])), ValueError, "2D"),
-    ("X-nan", _fit(FACTORIES, X=[[1.0], [np.nan]]), ValueError, "NaN"),
+    (
+        "X-nan-distributions",
+        _fit([stats.norm(), stats.norm(1)], X=[[1.0], [np.nan]]),
+        ValueError,
+        "NaN",
+    ),
     (
         "X-inf",
         _fit([stats.norm(), stats.norm(1)], X=[[1.0], [np.inf]]),

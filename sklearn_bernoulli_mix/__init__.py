@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 # without importing scikit-learn.
 _PUBLIC = {
     "BernoulliMixture": "._bernoulli",
+    "CategoricalMixture": "._categorical",
     "FixedComponentMixture": "._fixed",
     "InvalidParameterError": "._validation",
     "NonIdentifiableWarning": "._validation",

@@ -8,6 +8,7 @@ from ._blocks import (
     Stats,
     has_nan,
     log_normalize_t,
+    mixing_weights,
     row_blocks,
     split_missing,
     unique_binary_rows,
@@ -196,12 +197,7 @@ class BernoulliFamily:
         log-probability is infinite.
         """
         nk_raw = stats["nk"]
-        # A floor on the totals keeps an empty component finite without
-        # biasing the others; it is relative to the total weight so that
-        # tiny sample weights are not swamped.
-        tiny = 10 * np.finfo(np.float64).eps * nk_raw.sum()
-        nk = np.maximum(nk_raw, tiny)
-        weights = nk / nk.sum()
+        weights, tiny = mixing_weights(nk_raw)
         observed = nk_raw[:, None]
         missing_k = stats.get("missing_k")
         if missing_k is not None:

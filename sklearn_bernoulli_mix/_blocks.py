@@ -79,7 +79,9 @@ class Stats:
     weight) is one named part. Sums of blocks, of Dask chunks and the
     stepwise averages of ``partial_fit`` are all ``+`` and ``*`` on this
     type. A part that is absent (e.g. no missing values in a block) counts
-    as zero, so it costs nothing where it does not occur.
+    as zero, so it costs nothing where it does not occur. A part whose name
+    starts with ``max_`` combines by maximum instead of sum (e.g. the
+    largest category code a scan has seen).
     """
 
     __slots__ = ("parts",)
@@ -99,7 +101,12 @@ class Stats:
             return self
         parts = dict(self.parts)
         for name, value in other.parts.items():
-            parts[name] = value if name not in parts else parts[name] + value
+            if name not in parts:
+                parts[name] = value
+            elif name.startswith("max_"):
+                parts[name] = np.maximum(parts[name], value)
+            else:
+                parts[name] = parts[name] + value
         return Stats(**parts)
 
     __radd__ = __add__
@@ -129,6 +136,17 @@ def add_stats(*parts):
     for part in parts[1:]:
         total = total + part
     return total
+
+
+def mixing_weights(nk):
+    """Weights from responsibility sums, with a floor for empty components.
+
+    The floor keeps an empty component finite without biasing the others;
+    it is relative to the total so that tiny sample weights are not swamped.
+    """
+    tiny = 10 * np.finfo(np.float64).eps * nk.sum()
+    nk = np.maximum(nk, tiny)
+    return nk / nk.sum(), tiny
 
 
 def log_normalize_t(joint):

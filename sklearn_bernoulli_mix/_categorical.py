@@ -385,7 +385,7 @@ class CategoricalMixture(_LearnedMixture):
 
     _parameter_constraints = {
         "n_components": [Interval("int", 1, None)],
-        "n_categories": [ARRAY_LIKE, NONE],
+        "n_categories": [Interval("int", 1, None), ARRAY_LIKE, NONE],
         "min_categories": [Interval("int", 1, None), ARRAY_LIKE, NONE],
         "tol": [Interval("real", 0, None)],
         "max_iter": [Interval("int", 1, None)],

@@ -209,8 +209,13 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             finite = np.isfinite(row_max[:, 0])
             with np.errstate(invalid="ignore"):
                 weighted = np.where(finite[:, None], log_prob - row_max, -np.inf)
+            # A row that every component explains alike (e.g. all missing)
+            # has log p(x) = its row maximum exactly, and the weights as its
+            # posterior.
+            alike = np.all(weighted == 0, axis=1)
             weighted += log_weights
             block_norm = logsumexp(weighted, axis=1)
+            block_norm[alike] = 0.0
             bad = np.flatnonzero(~(np.isfinite(block_norm) & finite))
             if bad.size:
                 impossible.append(bad + rows.start)

@@ -34,6 +34,7 @@ from ._validation import (
     check_probabilities,
     check_sample_weight,
     check_weights,
+    sum_duplicates,
     validate_params,
 )
 
@@ -309,6 +310,7 @@ class BernoulliMixture(_MixtureBase):
             dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
         )
+        X = sum_duplicates(X)
         if self.binarize is None:
             check_binary(X)
             return X

@@ -26,6 +26,7 @@ from ._validation import (
     check_binary,
     check_sample_weight,
     check_weights,
+    sum_duplicates,
     validate_params,
 )
 
@@ -306,6 +307,7 @@ class FixedComponentMixture(_MixtureBase):
             dtype=np.float64,
             accept_sparse=["csr"] if components.accept_sparse else False,
         )
+        X = sum_duplicates(X)
         if components.kind == "bernoulli":
             check_binary(X)
         return X

@@ -95,3 +95,12 @@ def check_offline_maths(app, exception):
             + "\n  ".join(problems[:20])
             + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
         )
+
+
+if __name__ == "__main__":
+    import sys
+
+    found = offline_maths_problems(sys.argv[1])
+    for line in found:
+        print(line, file=sys.stderr)
+    sys.exit(1 if found else 0)

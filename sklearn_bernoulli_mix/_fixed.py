@@ -161,8 +161,11 @@ class FixedComponentMixture(_MixtureBase):
         Asymptotic covariance of `weights_` from the observed information of
         the ``n_components - 1`` free proportions. Singular along the
         simplex (rows sum to zero); NaN when the data cannot tell the
-        components apart. Weights on or near the boundary (at zero) make it
-        unreliable, as for any asymptotic interval.
+        components apart. With more than 1,000 components, or more
+        components than distinct samples (a fine grid of candidates), it is
+        computed on the support of `weights_`: a weight of exactly 0 has
+        zero rows and columns. Weights on or near the boundary (at zero)
+        make it unreliable, as for any asymptotic interval.
 
     weights_stderr_ : ndarray of shape (n_components,)
         Standard errors of `weights_`, ``sqrt(diag(weights_covariance_))``.

@@ -83,25 +83,33 @@ def weights_information(lik, counts, weights):
     return (d * counts[:, None]).T @ d, ref
 
 
+# Up to this many components, when there are enough distinct rows, the
+# covariance comes from the information of all the weights; beyond, or with
+# more free weights than rows, from that of the weights on their support.
+_FULL_COVARIANCE_MAX_COMPONENTS = 1000
+
+
 def weights_covariance(lik, counts, weights):
     """Asymptotic covariance of the weights from the observed information.
 
     Returns ``(cov, identifiable)``. ``cov`` has shape
     (n_components, n_components), is singular along the simplex (its rows
-    sum to zero) and is all NaN when the information matrix is singular,
-    i.e. when the data cannot tell some components apart.
+    sum to zero) and is NaN when the information matrix is singular, i.e.
+    when the data cannot tell some components apart.
 
-    The information is that of the weights on their support, the components
-    with a nonzero weight. A weight of exactly 0 (which mix-SQP and SQUAREM
-    return when the maximum is on the boundary) is not an interior maximum,
-    where the asymptotic theory behind the covariance holds; its row and
-    column of ``cov`` are 0, so ``cov`` is the covariance of the weights on
-    the support given that the others are 0 (and NaN on the support when
-    the data cannot tell the components of the support apart). On a fine
-    grid of candidate
-    components the support is small, and this costs
-    ``O(n_rows support^2)`` instead of ``O(n_rows n_components^2)`` plus the
-    eigendecomposition of an ``n_components - 1`` square matrix.
+    With at most ``_FULL_COVARIANCE_MAX_COMPONENTS`` components and no more
+    free proportions than rows of positive count, the information is that
+    of all ``n_components - 1`` free proportions, zero weights included (a
+    weight on the boundary then still gets a standard error, to be read
+    with care). Otherwise, on a fine grid of candidate components, the
+    information is that of the weights on their support, the components
+    with a nonzero weight: a weight of exactly 0 (which mix-SQP and SQUAREM
+    return when the maximum is on the boundary) gets zero rows and columns,
+    so ``cov`` is the covariance of the weights on the support given that
+    the others are 0 (NaN on the support when the data cannot tell its
+    components apart). This costs ``O(n_rows support^2)`` instead of
+    ``O(n_rows n_components^2)`` and the eigendecomposition of an
+    ``n_components - 1`` square matrix.
 
     The information is a sum of one rank-one term per row of positive count,
     so with more free proportions than such rows it is singular, and the
@@ -112,23 +120,42 @@ def weights_covariance(lik, counts, weights):
         return np.zeros((1, 1)), True
     support = np.flatnonzero(weights > 0)
     n_rows = int(np.count_nonzero(counts > 0))
-    if support.size == n_components:
+    full = n_components - 1 <= n_rows and (
+        n_components <= _FULL_COVARIANCE_MAX_COMPONENTS
+    )
+    if full or support.size == n_components:
         if n_components - 1 > n_rows:
             return np.full((n_components, n_components), np.nan), False
         info, ref = weights_information(lik, counts, weights)
         return covariance_from_information(info, ref, n_components)
+    if support.size - 1 > n_rows:
+        return _undefined_on_support(n_components, support), False
     # np.zeros leaves the untouched pages unallocated, so a large matrix
     # with a small support block costs little memory.
     cov = np.zeros((n_components, n_components))
     if support.size == 1:
         return cov, True
-    block = np.ix_(support, support)
-    if support.size - 1 > n_rows:
-        cov[block] = np.nan
-        return cov, False
     info, ref = weights_information(lik[:, support], counts, weights[support])
-    cov[block], identifiable = covariance_from_information(info, ref, support.size)
-    return cov, identifiable
+    cov_support, identifiable = covariance_from_information(info, ref, support.size)
+    if not identifiable:
+        return _undefined_on_support(n_components, support), False
+    cov[np.ix_(support, support)] = cov_support
+    return cov, True
+
+
+def _undefined_on_support(n_components, support):
+    """NaN on the support block, 0 in the rows and columns of zero weights."""
+    if 2 * support.size <= n_components:
+        cov = np.zeros((n_components, n_components))
+        cov[np.ix_(support, support)] = np.nan
+        return cov
+    # A large support: filling everything and clearing the few zero rows and
+    # columns is much faster than a fancy-indexed assignment to the block.
+    cov = np.full((n_components, n_components), np.nan)
+    zero = np.setdiff1d(np.arange(n_components), support)
+    cov[zero, :] = 0.0
+    cov[:, zero] = 0.0
+    return cov
 
 
 def covariance_from_information(info, ref, n_components):

@@ -364,25 +364,46 @@ def test_sqp_on_ten_thousand_components_never_forms_the_dense_hessian(monkeypatc
 def test_covariance_on_the_support_matches_an_independent_computation():
     from sklearn_bernoulli_mix import FixedComponentMixture
 
-    # Column 3 is dominated (half of column 0's likelihood): sqp gives it an
-    # exact zero, and the covariance is that of the other three weights.
-    rng = np.random.default_rng(3)
-    log_lik = rng.normal(scale=2.0, size=(400, 3))
-    log_lik = np.column_stack([log_lik, log_lik[:, 0] + np.log(0.5)])
-    mix = FixedComponentMixture("precomputed", solver="sqp").fit(log_lik)
-    assert mix.weights_[3] == 0.0 and np.all(mix.weights_[:3] > 0)
-    # Inverse observed information of (w0, w1), with w2 = 1 - w0 - w1.
-    lik = _scaled(log_lik[:, :3])
-    w = mix.weights_[:3]
-    d = (lik[:, :2] - lik[:, [2]]) / (lik @ w)[:, None]
+    # 200 candidate components on 32 distinct rows: more components than
+    # rows, so the covariance is that of the weights on the support.
+    probs, X = _grid_of_bernoulli(200, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonIdentifiableWarning)
+        mix = FixedComponentMixture(probs, solver="sqp").fit(X)
+    support = np.flatnonzero(mix.weights_ > 0)
+    assert 1 < support.size < 32
+    # Inverse observed information of the support's free proportions (the
+    # last one dropped), summed over the rows of X, in the test's own terms.
+    p = probs[support]
+    lik = np.exp(X @ np.log(p).T + (1 - X) @ np.log1p(-p).T)
+    w = mix.weights_[support]
+    d = (lik[:, :-1] - lik[:, [-1]]) / (lik @ w)[:, None]
     inv = np.linalg.inv(d.T @ d)
-    jac = np.vstack([np.eye(2), -np.ones((1, 2))])
-    expected = np.zeros((4, 4))
-    expected[:3, :3] = jac @ inv @ jac.T
-    np.testing.assert_allclose(mix.weights_covariance_, expected, rtol=1e-6, atol=1e-14)
+    jac = np.vstack([np.eye(support.size - 1), -np.ones((1, support.size - 1))])
+    expected = np.zeros((200, 200))
+    expected[np.ix_(support, support)] = jac @ inv @ jac.T
+    scale = np.abs(expected).max()
     np.testing.assert_allclose(
-        mix.weights_stderr_, np.sqrt(np.diag(expected)), rtol=1e-6
+        mix.weights_covariance_, expected, rtol=1e-6, atol=1e-9 * scale
     )
+    np.testing.assert_allclose(
+        mix.weights_stderr_, np.sqrt(np.diag(expected)), rtol=1e-5, atol=1e-9
+    )
+
+
+def test_few_components_keep_the_full_information_at_the_boundary():
+    from sklearn_bernoulli_mix import FixedComponentMixture
+
+    # 28% red is below both factories' rates: the weight of Factory 1 is 0.
+    # With two components the information of the free proportion counts
+    # every marble: d_i = (lik_i0 - lik_i1) / lik_i1 at weights (0, 1).
+    bag = np.array([[1]] * 280 + [[0]] * 720, dtype=float)
+    mix = FixedComponentMixture([[0.8], [0.3]], solver="sqp").fit(bag)
+    assert mix.weights_[0] == 0.0
+    red = bag[:, 0]
+    d = np.where(red == 1, 0.8 / 0.3 - 1, 0.2 / 0.7 - 1)
+    se = 1 / np.sqrt(np.sum(d * d))
+    np.testing.assert_allclose(mix.weights_stderr_, [se, se], rtol=1e-6)
 
 
 def test_more_free_weights_than_rows_is_singular_without_eigh(monkeypatch):

@@ -416,13 +416,18 @@ class FixedComponentMixture(_MixtureBase):
         ...`` counting the earlier updates; the new weights are ``s``.
         Batches may be slices of a np.memmap or of an HDF5 (h5py) or zarr
         array, or the items of a generator. A call after :meth:`fit`
-        continues from the fitted weights with a new running mean.
+        continues from the fitted weights with a new running mean. The
+        batches must come in random order (shuffle the rows first): each
+        step moves the running mean towards its batch, so batches sorted by
+        component, answer or time bias the weights.
 
         Each call sets the attributes that :meth:`fit` sets. `lower_bound_`
         is the mean log-likelihood of the batch under the incoming weights
         and `lower_bounds_` lists it for every call; `gap_bound_` is the
         certified gap of the incoming weights on the last batch only;
-        `n_iter_` counts the calls and `converged_` is always False.
+        `n_iter_` counts the calls and `converged_` is always False
+        (stepwise EM has no stopping rule: judge it by `lower_bounds_`
+        levelling off, or by a held-out score).
         `weights_covariance_` and `weights_stderr_` are NaN: stepwise EM
         sees each batch once, under the weights of its time, and cannot tell
         new samples from repeated ones, so the observed information of the

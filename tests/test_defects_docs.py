@@ -348,3 +348,27 @@ def test_marble_example_names_the_solver_it_runs():
     path_loop = text.split("for max_iter in range(", 1)[1].split(".fit(X)", 1)[0]
     assert 'solver="em"' in path_loop
     assert 'print(f"EM converged' not in text
+
+
+def test_partial_fit_docs_ask_for_shuffled_batches():
+    for estimator in (BernoulliMixture, FixedComponentMixture):
+        doc = " ".join(estimator.partial_fit.__doc__.split())
+        assert "must come in random order" in doc, estimator.__name__
+        assert "converged_` is always False (stepwise EM has no stopping rule" in doc
+    guide = " ".join(
+        (ROOT / "docs" / "user_guide" / "out_of_core.rst").read_text().split()
+    )
+    assert "The batches must come in random order." in guide
+    assert "``converged_`` is always False after ``partial_fit``" in guide
+
+
+def test_binarize_docs_name_the_silent_default_and_the_parameter():
+    doc = " ".join(BernoulliMixture.__doc__.split())
+    assert "raw counts silently become" in doc
+    X = np.array([[0.0, 3.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"binarize=<threshold>.*Binarizer"):
+        BernoulliMixture(n_components=1, binarize=None).fit(X)
+    with pytest.raises(ValueError, match="the first 3 at row 0, column 1"):
+        BernoulliMixture(n_components=1, binarize=None).fit(X)
+    with pytest.raises(ValueError, match="the first 3 at row 0, column 1"):
+        BernoulliMixture(n_components=1, binarize=None).fit(sp.csr_matrix(X))

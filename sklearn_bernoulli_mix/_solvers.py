@@ -534,16 +534,22 @@ def _nonnegative_qp_factored(b, ridge_diag, lin, start, max_iter, tol, max_free)
             b_free = b[:, idx]
             block = b_free.T @ b_free
             block[np.diag_indices_from(block)] += ridge_diag[idx]
-            extra = 0.0
-            while True:
+            target = None
+            extra = 1e-12
+            for _ in range(8):
                 try:
-                    target = cho_solve(cho_factor(block, check_finite=False), -lin[idx])
+                    factor = cho_factor(block, check_finite=False)
+                    target = cho_solve(factor, -lin[idx], check_finite=False)
                     break
                 except LinAlgError:
                     # Rounding made the block indefinite along (nearly)
                     # identical components: damp those directions more.
-                    extra = max(1e-12, 100.0 * extra)
-                    block[np.diag_indices_from(block)] += extra * np.diag(block)
+                    block[np.diag_indices_from(block)] *= 1.0 + extra
+                    extra *= 100.0
+            if target is None or not np.all(np.isfinite(target)):
+                # The subproblem cannot be solved more precisely: y, feasible
+                # and no worse than the start, is still a descent direction.
+                break
         else:
             target = np.zeros(0)
         if idx.size == 0 or target.min() >= 0:

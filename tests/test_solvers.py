@@ -443,3 +443,22 @@ def test_many_rows_and_components_use_the_internal_low_rank_factor(monkeypatch):
     w_dense, gap_dense = _loop(sqp_step, lik, freq, tol=1e-9)
     assert gap_dense <= 1e-9
     assert abs(freq @ np.log(lik @ w_factored) - freq @ np.log(lik @ w_dense)) <= 2e-9
+
+
+def test_factored_path_with_identical_components_reaches_the_same_maximum():
+    from sklearn_bernoulli_mix import FixedComponentMixture
+
+    # 10 distinct components, each repeated 12 times: 120 components, whose
+    # factored Hessian is singular along every repeat. The maximum is that
+    # of the 10 distinct ones, and the repeats share each one's weight.
+    probs, X = _grid_of_bernoulli(10, seed=5)
+    repeated = np.repeat(probs, 12, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonIdentifiableWarning)
+        many = FixedComponentMixture(repeated, solver="sqp").fit(X)
+    few = FixedComponentMixture(probs, solver="sqp").fit(X)
+    assert many.converged_ and few.converged_
+    assert abs(many.lower_bound_ - few.lower_bound_) <= 2 * many.tol
+    np.testing.assert_allclose(
+        many.weights_.reshape(10, 12).sum(axis=1), few.weights_, atol=1e-4
+    )

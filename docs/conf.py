@@ -1,6 +1,5 @@
 """Sphinx configuration for the sklearn_bernoulli_mix documentation."""
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -9,6 +8,8 @@ import sklearn_bernoulli_mix
 
 # Local helpers (the gallery's reading order) live next to this file.
 sys.path.insert(0, str(Path(__file__).parent / "_sphinxext"))
+
+import offline_maths  # noqa: E402
 
 project = "sklearn_bernoulli_mix"
 author = "The sklearn_bernoulli_mix developers"
@@ -24,11 +25,14 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-# MathJax comes from a CDN unless the pages carry their own copy: with the
-# sphinx-mathjax-offline package installed, the formulas render without a
-# network connection too.
-if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
-    extensions.append("sphinx-mathjax-offline")
+# MathJax is served from the built site, never from a CDN, so that the maths
+# renders offline: the docs extra installs sphinx-mathjax-offline, whose copy
+# of MathJax 3 goes into _static/mathjax. Without it the pages would load a
+# MathJax that is not there, and the build-finished check in setup() below
+# fails the build (as it does for any page that loads MathJax from a URL).
+_mathjax_static = offline_maths.mathjax_static_dir()
+html_static_path = [] if _mathjax_static is None else [str(_mathjax_static)]
+mathjax_path = offline_maths.MATHJAX_PATH
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "**/GALLERY_HEADER.rst"]
@@ -55,7 +59,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "gallery_order.ExampleOrder",
     "doc_module": ("sklearn_bernoulli_mix",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"sklearn_bernoulli_mix": None},
     "image_scrapers": ("matplotlib",),
     "remove_config_comments": True,
     "download_all_examples": False,
@@ -94,3 +97,8 @@ else:
         "matplotlib": ("https://matplotlib.org/stable", None),
         "dask": ("https://docs.dask.org/en/stable", None),
     }
+
+
+def setup(app):
+    """Fail the build when a page's maths would need the network."""
+    app.connect("build-finished", offline_maths.check_offline_maths)

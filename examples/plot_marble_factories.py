@@ -38,16 +38,19 @@ print(f"{n_red} red and {1000 - n_red} blue marbles")
 
 # %%
 # The components are the two factories' Bernoulli distributions, one row of
-# success probabilities per factory.
+# success probabilities per factory. The default solver is mix-SQP
+# (``solver="sqp"``), which needs a handful of iterations.
 components = p_red.reshape(-1, 1)
 mix = FixedComponentMixture(components=components).fit(X)
 print(f"P(c = Factory 1) = {mix.weights_[0]:.3f} ± {mix.weights_stderr_[0]:.3f}")
-print(f"EM converged: {mix.converged_} after {mix.n_iter_} iterations")
+print(f"mix-SQP converged: {mix.converged_} after {mix.n_iter_} iterations")
 
 # %%
 # EM's path
 # ---------
-# Stopping EM after 1, 2, 3, ... iterations shows its path towards the
+# The textbook EM update (``solver="em"``) takes many more, smaller steps,
+# which makes its path easy to follow: stopping EM after 1, 2, 3, ...
+# iterations shows its path towards the
 # maximum likelihood estimate, here from three different starting weights
 # (``weights_init``). Every path ends at the same place, because the
 # log-likelihood is concave in the weights. The right panel shows the
@@ -65,6 +68,7 @@ for start in starts:
             step = FixedComponentMixture(
                 components=components,
                 weights_init=[start, 1 - start],
+                solver="em",
                 max_iter=max_iter,
             ).fit(X)
         path.append(step.weights_[0])

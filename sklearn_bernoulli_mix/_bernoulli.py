@@ -24,6 +24,7 @@ from ._validation import (
     Options,
     check_binary,
     check_probabilities,
+    sum_duplicates,
 )
 
 
@@ -340,8 +341,10 @@ class BernoulliMixture(_LearnedMixture):
 
     binarize : float or None, default=0.0
         Threshold for turning X into 0/1: values above it become 1, the rest
-        0, as in :class:`~sklearn.naive_bayes.BernoulliNB`. ``None`` means X
-        must already hold only 0 and 1 (and NaN for missing values).
+        0, as in :class:`~sklearn.naive_bayes.BernoulliNB`, whose default is
+        the same 0.0: raw counts silently become "at least once"; set the
+        threshold that answers your question. NaN stays missing. ``None``
+        means X must already hold only 0 and 1 (and NaN for missing values).
 
     warm_start : bool, default=False
         If True, each call to :meth:`fit` starts from the previous solution
@@ -518,6 +521,7 @@ class BernoulliMixture(_LearnedMixture):
             dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
         )
+        X = sum_duplicates(X)
         if self.binarize is None:
             check_binary(X)
             return X
@@ -602,11 +606,15 @@ class BernoulliMixture(_LearnedMixture):
         Batches may be slices of a np.memmap or of an HDF5 (h5py) or zarr
         array, or the items of a generator. A call after :meth:`fit`
         continues from the fitted parameters with a new running average;
-        :meth:`fit` after partial_fit starts anew. Each call sets the
+        :meth:`fit` after partial_fit starts anew. The batches must come in
+        random order (shuffle the rows first): each step moves the running
+        average towards its batch, so batches sorted by group, answer or
+        time bias the fit. Each call sets the
         attributes that :meth:`fit` sets: `lower_bound_` is the mean
         log-likelihood of the batch under the incoming parameters,
         `lower_bounds_` lists it for every call, `n_iter_` counts the calls
-        and `converged_` is always False (stepwise EM has no stopping rule).
+        and `converged_` is always False (stepwise EM has no stopping rule:
+        judge it by `lower_bounds_` levelling off, or by a held-out score).
 
         Parameters
         ----------

@@ -3,6 +3,7 @@
 import copy
 import inspect
 import numbers
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,17 @@ def _is_univariate_scipy(obj):
     return isinstance(
         getattr(obj, "dist", None), stats.rv_continuous | stats.rv_discrete
     )
+
+
+def _takes_columns(obj):
+    """True for frozen scipy distributions that want samples as columns.
+
+    ``scipy.stats.dirichlet`` is the one multivariate distribution of scipy
+    whose ``logpdf`` reads an array of shape (n_features, n_samples), with
+    the components of each sample along the first axis; every other one
+    takes one sample per row, as X has them.
+    """
+    return isinstance(getattr(obj, "_dist", None), type(stats.dirichlet))
 
 
 def _is_distribution(obj):
@@ -109,6 +121,9 @@ class DistributionComponents:
                     out = comp.logpmf(X).sum(axis=1)
                 else:
                     out = comp.logpdf(X).sum(axis=1)
+            elif _takes_columns(comp):
+                # scipy.stats.dirichlet reads one sample per column.
+                out = comp.logpdf(X.T)
             elif hasattr(comp, "logpdf") or hasattr(comp, "logpmf"):
                 fn = comp.logpdf if hasattr(comp, "logpdf") else comp.logpmf
                 out = fn(X)
@@ -236,6 +251,18 @@ def resolve_components(components):
             f"components is a single {type(components).__name__}; pass a sequence "
             "with one distribution per component. " + FORMS_HELP
         )
+    if isinstance(components, Iterator):
+        # A generator or other one-pass iterator would be used up by the
+        # first fit (and by this check), leaving later calls with nothing.
+        raise TypeError(
+            f"components is a one-pass iterator ({type(components).__name__}); "
+            "it is read at every fit and prediction, so pass a list instead, "
+            "e.g. components=list(...). " + FORMS_HELP
+        )
+    if _is_numeric_table(components):
+        # A pandas DataFrame (or any 2-D array-like with named columns) of
+        # probabilities: iterating over it would give its column names.
+        return _bernoulli_from_array(np.asarray(components))
     try:
         items = list(components)
     except TypeError:
@@ -258,6 +285,17 @@ def resolve_components(components):
         raise TypeError(
             f"components holds objects of type {type(items[0]).__name__}. " + FORMS_HELP
         )
+    return _bernoulli_from_array(components)
+
+
+def _is_numeric_table(obj):
+    """True for a 2-D array-like that is not a plain sequence (a DataFrame)."""
+    if isinstance(obj, np.ndarray | list | tuple) or not hasattr(obj, "__array__"):
+        return False
+    return getattr(obj, "ndim", None) == 2
+
+
+def _bernoulli_from_array(components):
     try:
         probs = check_probabilities(components, "components")
     except (TypeError, ValueError) as exc:

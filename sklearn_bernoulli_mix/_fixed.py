@@ -26,6 +26,7 @@ from ._validation import (
     check_binary,
     check_sample_weight,
     check_weights,
+    sum_duplicates,
     validate_params,
 )
 
@@ -169,8 +170,11 @@ class FixedComponentMixture(_MixtureBase):
         Asymptotic covariance of `weights_` from the observed information of
         the ``n_components - 1`` free proportions. Singular along the
         simplex (rows sum to zero); NaN when the data cannot tell the
-        components apart. Weights on or near the boundary (at zero) make it
-        unreliable, as for any asymptotic interval.
+        components apart. With more than 1,000 components, or more
+        components than distinct samples (a fine grid of candidates), it is
+        computed on the support of `weights_`: a weight of exactly 0 has
+        zero rows and columns. Weights on or near the boundary (at zero)
+        make it unreliable, as for any asymptotic interval.
 
     weights_stderr_ : ndarray of shape (n_components,)
         Standard errors of `weights_`, ``sqrt(diag(weights_covariance_))``.
@@ -322,6 +326,7 @@ class FixedComponentMixture(_MixtureBase):
             # the likelihood as in BernoulliMixture.
             ensure_all_finite="allow-nan" if bernoulli else True,
         )
+        X = sum_duplicates(X)
         if bernoulli:
             check_binary(X)
         return X
@@ -440,13 +445,18 @@ class FixedComponentMixture(_MixtureBase):
         ...`` counting the earlier updates; the new weights are ``s``.
         Batches may be slices of a np.memmap or of an HDF5 (h5py) or zarr
         array, or the items of a generator. A call after :meth:`fit`
-        continues from the fitted weights with a new running mean.
+        continues from the fitted weights with a new running mean. The
+        batches must come in random order (shuffle the rows first): each
+        step moves the running mean towards its batch, so batches sorted by
+        component, answer or time bias the weights.
 
         Each call sets the attributes that :meth:`fit` sets. `lower_bound_`
         is the mean log-likelihood of the batch under the incoming weights
         and `lower_bounds_` lists it for every call; `gap_bound_` is the
         certified gap of the incoming weights on the last batch only;
-        `n_iter_` counts the calls and `converged_` is always False.
+        `n_iter_` counts the calls and `converged_` is always False
+        (stepwise EM has no stopping rule: judge it by `lower_bounds_`
+        levelling off, or by a held-out score).
         `weights_covariance_` and `weights_stderr_` are NaN: stepwise EM
         sees each batch once, under the weights of its time, and cannot tell
         new samples from repeated ones, so the observed information of the

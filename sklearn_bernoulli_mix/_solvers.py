@@ -81,19 +81,79 @@ def weights_information(lik, counts, weights):
     return (d * counts[:, None]).T @ d, ref
 
 
+# Up to this many components, when there are enough distinct rows, the
+# covariance comes from the information of all the weights; beyond, or with
+# more free weights than rows, from that of the weights on their support.
+_FULL_COVARIANCE_MAX_COMPONENTS = 1000
+
+
 def weights_covariance(lik, counts, weights):
     """Asymptotic covariance of the weights from the observed information.
 
     Returns ``(cov, identifiable)``. ``cov`` has shape
     (n_components, n_components), is singular along the simplex (its rows
-    sum to zero) and is all NaN when the information matrix is singular,
-    i.e. when the data cannot tell some components apart.
+    sum to zero) and is NaN when the information matrix is singular, i.e.
+    when the data cannot tell some components apart.
+
+    With at most ``_FULL_COVARIANCE_MAX_COMPONENTS`` components and no more
+    free proportions than rows of positive count, the information is that
+    of all ``n_components - 1`` free proportions, zero weights included (a
+    weight on the boundary then still gets a standard error, to be read
+    with care). Otherwise, on a fine grid of candidate components, the
+    information is that of the weights on their support, the components
+    with a nonzero weight: a weight of exactly 0 (which mix-SQP and SQUAREM
+    return when the maximum is on the boundary) gets zero rows and columns,
+    so ``cov`` is the covariance of the weights on the support given that
+    the others are 0 (NaN on the support when the data cannot tell its
+    components apart). This costs ``O(n_rows support^2)`` instead of
+    ``O(n_rows n_components^2)`` and the eigendecomposition of an
+    ``n_components - 1`` square matrix.
+
+    The information is a sum of one rank-one term per row of positive count,
+    so with more free proportions than such rows it is singular, and the
+    answer (NaN) needs no eigendecomposition.
     """
     n_components = lik.shape[1]
     if n_components == 1:
         return np.zeros((1, 1)), True
-    info, ref = weights_information(lik, counts, weights)
-    return covariance_from_information(info, ref, n_components)
+    support = np.flatnonzero(weights > 0)
+    n_rows = int(np.count_nonzero(counts > 0))
+    full = n_components - 1 <= n_rows and (
+        n_components <= _FULL_COVARIANCE_MAX_COMPONENTS
+    )
+    if full or support.size == n_components:
+        if n_components - 1 > n_rows:
+            return np.full((n_components, n_components), np.nan), False
+        info, ref = weights_information(lik, counts, weights)
+        return covariance_from_information(info, ref, n_components)
+    if support.size - 1 > n_rows:
+        return _undefined_on_support(n_components, support), False
+    # np.zeros leaves the untouched pages unallocated, so a large matrix
+    # with a small support block costs little memory.
+    cov = np.zeros((n_components, n_components))
+    if support.size == 1:
+        return cov, True
+    info, ref = weights_information(lik[:, support], counts, weights[support])
+    cov_support, identifiable = covariance_from_information(info, ref, support.size)
+    if not identifiable:
+        return _undefined_on_support(n_components, support), False
+    cov[np.ix_(support, support)] = cov_support
+    return cov, True
+
+
+def _undefined_on_support(n_components, support):
+    """NaN on the support block, 0 in the rows and columns of zero weights."""
+    if 2 * support.size <= n_components:
+        cov = np.zeros((n_components, n_components))
+        cov[np.ix_(support, support)] = np.nan
+        return cov
+    # A large support: filling everything and clearing the few zero rows and
+    # columns is much faster than a fancy-indexed assignment to the block.
+    cov = np.full((n_components, n_components), np.nan)
+    zero = np.setdiff1d(np.arange(n_components), support)
+    cov[zero, :] = 0.0
+    cov[:, zero] = 0.0
+    return cov
 
 
 def covariance_from_information(info, ref, n_components):
@@ -126,8 +186,10 @@ def store_weights_covariance(estimator, cov, identifiable):
         warn(
             "The mixing weights are not identifiable on this data: the "
             "components give (nearly) proportional likelihoods to every "
-            "sample, so the observed information is singular and "
-            "weights_covariance_ and weights_stderr_ are NaN.",
+            "sample (or more components have a nonzero weight than there "
+            "are distinct samples), so the observed information is singular "
+            "and weights_covariance_ and weights_stderr_ are NaN (for the "
+            "components with nonzero weight).",
             NonIdentifiableWarning,
         )
     estimator.weights_covariance_ = cov
@@ -430,6 +492,119 @@ def _nonnegative_qp(hess, root, lin, start, max_iter, tol):
     return y
 
 
+# Above this many components mix-SQP keeps its Hessian as a factor ``B``
+# (``H = B'B + diagonal ridge``) when ``B`` has fewer rows than half the
+# components, instead of forming the n_components square matrix: forming and
+# factoring it cost O(n_rows K^2 + K^3), and on a fine grid of candidate
+# components (10,000 Bernoulli components on 32 distinct binary rows) that
+# is all the time and memory of the fit.
+_FACTORED_MIN_COMPONENTS = 256
+# With fewer distinct rows than half the components, B is the scaled
+# likelihood matrix itself, at no cost: from this many components on.
+_FACTORED_MIN_ROWS_COMPONENTS = 32
+
+
+def _nonnegative_qp_factored(b, ridge_diag, lin, start, max_iter, tol, max_free):
+    """`_nonnegative_qp` for ``H = B'B + diag(ridge_diag)``, never forming H.
+
+    The same primal active-set method, with the products by ``H`` computed
+    as ``B' (B y) + ridge_diag * y`` in ``O(rank n_components)`` and each
+    equality-constrained subproblem solved by a Cholesky factorisation of
+    the free block ``H_FF = B_F' B_F + diag(ridge_diag_F)`` only. The start
+    is ``start`` when its support has at most ``max_free`` coordinates, and
+    otherwise 0 (also feasible), from which coordinates enter one at a time:
+    with ``H`` of low rank the solution has a small support, so the method
+    never factors a large free block.
+    """
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    support = np.flatnonzero(start > 0)
+    if support.size <= max_free:
+        y = start.copy()
+        free = [int(k) for k in support]
+    else:
+        y = np.zeros_like(start)
+        free = []
+    for _ in range(max_iter):
+        idx = np.array(free, dtype=np.intp)
+        if idx.size:
+            b_free = b[:, idx]
+            block = b_free.T @ b_free
+            block[np.diag_indices_from(block)] += ridge_diag[idx]
+            target = None
+            extra = 1e-12
+            for _ in range(8):
+                try:
+                    factor = cho_factor(block, check_finite=False)
+                    target = cho_solve(factor, -lin[idx], check_finite=False)
+                    break
+                except LinAlgError:
+                    # Rounding made the block indefinite along (nearly)
+                    # identical components: damp those directions more.
+                    block[np.diag_indices_from(block)] *= 1.0 + extra
+                    extra *= 100.0
+            if target is None or not np.all(np.isfinite(target)):
+                # The subproblem cannot be solved more precisely: y, feasible
+                # and no worse than the start, is still a descent direction.
+                break
+        else:
+            target = np.zeros(0)
+        if idx.size == 0 or target.min() >= 0:
+            y[idx] = target
+            multipliers = b.T @ (b[:, idx] @ target) + ridge_diag * y + lin
+            multipliers[idx] = np.inf
+            multipliers[y > 0] = np.inf
+            worst = int(np.argmin(multipliers))
+            if not multipliers[worst] < -tol:
+                break
+            free.append(worst)
+        else:
+            current = y[idx]
+            blocking = np.flatnonzero(target < 0)
+            fractions = current[blocking] / (current[blocking] - target[blocking])
+            step = fractions.min()
+            moved = current + step * (target - current)
+            leaving = moved <= 0
+            leaving[blocking[np.argmin(fractions)]] = True
+            moved[leaving] = 0.0
+            y[idx] = moved
+            free = [k for k, out in zip(free, leaving) if not out]
+    return y
+
+
+def _hessian_factor(lik, scale, factor, n_components):
+    """A factor ``B`` with ``B'B`` the Hessian of `sqp_step`, or None.
+
+    ``B`` is ``diag(scale) lik`` on the rows that count, or with a low-rank
+    ``factor`` ``(columns, coef)`` the ``rank x n_components`` matrix
+    ``R coef``, with ``R`` the triangular factor of a QR factorisation of the
+    scaled skeleton columns (so ``R'R`` is their Gram matrix).
+    Without a factor and with many rows, one is computed here by
+    `low_rank_factor` when that makes ``B`` short. None when ``B`` would
+    not have fewer rows than half the components, or when there are too
+    few components for the dense Hessian to cost much.
+    """
+    seen = scale > 0
+    n_seen = int(np.count_nonzero(seen))
+    if factor is None and 2 * n_seen < n_components:
+        if n_components < _FACTORED_MIN_ROWS_COMPONENTS:
+            return None
+        return lik[seen] * scale[seen, None]
+    if n_components < _FACTORED_MIN_COMPONENTS:
+        return None
+    if factor is None:
+        columns, coef = low_rank_factor(lik[seen])
+        if 2 * columns.size >= n_components:
+            return None
+        factor = (columns, coef)
+    columns, coef = factor
+    if 2 * columns.size >= n_components:
+        return None
+    # a = Q R gives a'a = R'R, so B = R coef: H ~ coef' a'a coef = B'B.
+    a = lik[seen][:, columns] * scale[seen, None]
+    return np.linalg.qr(a, mode="r") @ coef
+
+
 def sqp_step(
     lik,
     freq,
@@ -552,6 +727,37 @@ def sqp_step(
         # Rows of zero frequency may have zero likelihood; they count nowhere.
         inv_mix[freq <= 0] = 0.0
     scale = np.sqrt(freq) * inv_mix
+    if max_active_set_iter is None:
+        max_active_set_iter = 3 * n_components + 10
+    b = _hessian_factor(lik, scale, factor, n_components)
+    if b is not None:
+        # Many components and a Hessian of low rank: keep it as B'B.
+        diag = np.einsum("ij,ij->j", b, b)
+        ridge_diag = ridge * np.maximum(diag, 1e-6 * diag.max())
+        lin = grad - (b.T @ (b @ w) + ridge_diag * w)
+        y = _nonnegative_qp_factored(
+            b,
+            ridge_diag,
+            lin,
+            w,
+            max_active_set_iter,
+            active_set_tol,
+            max_free=2 * b.shape[0] + 10,
+        )
+        return _sqp_line_search(
+            lik,
+            freq,
+            w,
+            y,
+            grad,
+            inv_mix,
+            log_lik,
+            gap,
+            sufficient_decrease,
+            step_reduction,
+            min_step,
+            min_row_ratio,
+        )
     if factor is None:
         a = lik * scale[:, None]
         hess = a.T @ a
@@ -578,10 +784,38 @@ def sqp_step(
     # The model is grad'(y - w) + 1/2 (y - w)' H (y - w); over y it has the
     # linear term grad - H w (with exact H, H w = g and this is 1 - 2 g).
     lin = grad - hess @ w
-    if max_active_set_iter is None:
-        max_active_set_iter = 3 * n_components + 10
     y = _nonnegative_qp(hess, root, lin, w, max_active_set_iter, active_set_tol)
+    return _sqp_line_search(
+        lik,
+        freq,
+        w,
+        y,
+        grad,
+        inv_mix,
+        log_lik,
+        gap,
+        sufficient_decrease,
+        step_reduction,
+        min_step,
+        min_row_ratio,
+    )
 
+
+def _sqp_line_search(
+    lik,
+    freq,
+    w,
+    y,
+    grad,
+    inv_mix,
+    log_lik,
+    gap,
+    sufficient_decrease,
+    step_reduction,
+    min_step,
+    min_row_ratio,
+):
+    """Backtracking line search of `sqp_step` from ``w`` towards ``y``."""
     direction = y - w
     slope = float(grad @ direction)
     if not slope < 0:

@@ -100,16 +100,27 @@ class _NoneConstraint:
         return "None"
 
 
+# numpy.random.RandomState takes integer seeds in [0, 2**32 - 1] only.
+_MAX_SEED = 2**32 - 1
+
+
 class _RandomState:
     def is_satisfied_by(self, value):
         return (
             value is None
             or isinstance(value, np.random.RandomState)
-            or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+            or (
+                isinstance(value, numbers.Integral)
+                and not isinstance(value, bool)
+                and 0 <= value <= _MAX_SEED
+            )
         )
 
     def __str__(self):
-        return "an int, a numpy.random.RandomState instance or None"
+        return (
+            f"an int in the range [0, {_MAX_SEED}], a numpy.random.RandomState "
+            "instance or None"
+        )
 
 
 class _Boolean:
@@ -161,6 +172,14 @@ def validate_params(estimator, constraints):
         )
 
 
+# The largest total of sample weights accepted. The fits form sums of the
+# weights times bounded statistics (0/1 entries, responsibilities, a few
+# such sums added up); a margin of three orders of magnitude below the
+# largest float (1.8e308) keeps them finite: every solver and start fitted
+# totals of 1e306 without overflow, while random_from_data overflowed at 1e307.
+_MAX_TOTAL_WEIGHT = 1e305
+
+
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     """Validate frequency weights: finite, non-negative, not all zero.
 
@@ -199,6 +218,21 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
         raise ValueError(
             "Sample weights must contain at least one non-zero number; "
             "all weights are zero."
+        )
+    # Frequency weights are added up (total weight, weighted counts, the
+    # information matrix), so their sum must stay well inside the float
+    # range. They are not rescaled here: an integer weight counts as that
+    # many copies, and the total sets alpha's relative strength, the
+    # information criteria and the standard errors.
+    with np.errstate(over="ignore"):
+        total = float(np.sum(sw, dtype=np.float64))
+    if not total <= _MAX_TOTAL_WEIGHT:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, beyond {_MAX_TOTAL_WEIGHT:.0e}, "
+            "where sums over the weights overflow. Divide the weights by a "
+            "common factor, e.g. sample_weight / sample_weight.max(): the "
+            "proportions stay, and only the total weight changes (which alpha, "
+            "the standard errors and the information criteria depend on)."
         )
     return sw
 
@@ -263,18 +297,53 @@ def check_binary(X, what="X"):
     """Raise a clear error unless X (dense or sparse) holds only 0, 1 (or NaN).
 
     NaN entries are allowed here (missing values are handled by the caller).
+    The message names the first other value and where it is, and the two
+    ways to binarise: ``BernoulliMixture``'s own ``binarize=`` (which keeps
+    NaN missing) and scikit-learn's ``Binarizer`` (which rejects NaN).
     """
     data = X.data if sp.issparse(X) else X
     bad = 0
+    first = None
     # Blocks keep the temporary boolean arrays small on large inputs.
     flat = data.reshape(-1) if isinstance(data, np.ndarray) else np.asarray(data)
     step = 1 << 20
     for start in range(0, flat.shape[0], step):
         chunk = flat[start : start + step]
-        bad += np.count_nonzero((chunk != 0) & (chunk != 1) & ~np.isnan(chunk))
+        is_bad = (chunk != 0) & (chunk != 1) & ~np.isnan(chunk)
+        n_bad = np.count_nonzero(is_bad)
+        if n_bad and first is None:
+            first = start + int(np.argmax(is_bad))
+        bad += n_bad
     if bad:
+        if sp.issparse(X):
+            row = int(np.searchsorted(X.indptr, first, side="right") - 1)
+            column = int(X.indices[first])
+        else:
+            row, column = (int(i) for i in np.unravel_index(first, X.shape))
         raise ValueError(
             f"{what} must hold only 0 and 1 for Bernoulli components; found {bad} "
-            "other value(s). Binarise the data first, e.g. with "
-            "sklearn.preprocessing.Binarizer(threshold=...)."
+            f"other value(s), the first {float(flat[first]):g} at row {row}, column "
+            f"{column}. Binarise the data first: BernoulliMixture does it "
+            "itself with binarize=<threshold> (NaN stays missing); otherwise "
+            "use sklearn.preprocessing.Binarizer(threshold=...), which rejects "
+            "NaN."
         )
+
+
+def sum_duplicates(X):
+    """X with the duplicate entries of a sparse matrix added up, on a copy.
+
+    A CSR matrix may store the same (row, column) entry more than once; its
+    value is then the sum of the stored ones, as ``X.toarray()`` shows. The
+    binary checks and ``binarize`` read the stored values, so they must see
+    the sums: two stored ones at one place are a 2, which is not binary.
+    Returns X itself when it is dense or holds no duplicates; the caller's
+    matrix is never modified.
+    """
+    if not sp.issparse(X) or X.format not in ("csr", "csc"):
+        return X
+    if X.has_canonical_format:
+        return X
+    summed = X.copy()
+    summed.sum_duplicates()
+    return summed

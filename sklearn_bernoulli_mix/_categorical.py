@@ -450,6 +450,9 @@ class CategoricalMixture(_LearnedMixture):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = False
+        # Integer-coded categories: scikit-learn's checks then feed codes.
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True
         return tags
 
     # ----------------------------------------------------------- validation
@@ -466,7 +469,17 @@ class CategoricalMixture(_LearnedMixture):
             self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
         )
         observed = ~np.isnan(X)
-        bad = observed & ((X < 0) | (X != np.floor(X)))
+        with np.errstate(invalid="ignore"):
+            negative = X < 0
+        if negative.any():
+            i, j = np.argwhere(negative)[0]
+            raise ValueError(
+                f"Negative values in data passed to CategoricalMixture: X must "
+                f"hold category codes 0, 1, 2, ... or NaN; found {X[i, j]!r} at "
+                f"row {i}, column {j}. Encode the categories first, e.g. with "
+                "sklearn.preprocessing.OrdinalEncoder."
+            )
+        bad = observed & (X != np.floor(X))
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(

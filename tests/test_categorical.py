@@ -241,7 +241,7 @@ def test_predicting_an_unseen_category_is_an_error():
     "X, match",
     [
         (np.array([[0.5, 1.0], [1.0, 0.0]]), "whole numbers"),
-        (np.array([[-1.0, 1.0], [1.0, 0.0]]), "whole numbers"),
+        (np.array([[-1.0, 1.0], [1.0, 0.0]]), "Negative values in data"),
     ],
 )
 def test_bad_codes(X, match):

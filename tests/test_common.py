@@ -4,7 +4,11 @@ import numpy as np
 from scipy import stats
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_bernoulli_mix import BernoulliMixture, FixedComponentMixture
+from sklearn_bernoulli_mix import (
+    BernoulliMixture,
+    CategoricalMixture,
+    FixedComponentMixture,
+)
 
 # The one table of scikit-learn checks expected to fail, each with the reason
 # why the check itself does not apply to the estimator as configured.
@@ -74,6 +78,10 @@ def expected_failed_checks(estimator):
         ):
             return dict.fromkeys(_CONTINUOUS_DATA_CHECKS, BINARY_ONE_FEATURE)
         return {}
+    if isinstance(estimator, CategoricalMixture):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": RANDOM_INIT_WEIGHTS
+        }
     failures = {
         "check_estimator_sparse_array": SPARSE_PREDICT_PROBA,
         "check_estimator_sparse_matrix": SPARSE_PREDICT_PROBA,
@@ -101,6 +109,9 @@ ESTIMATORS = [
         n_components=2, init_params="random_from_data", alpha=0, random_state=0
     ),
     BernoulliMixture(n_components=3, binarize=0.5, warm_start=True, random_state=1),
+    CategoricalMixture(n_components=2, random_state=0),
+    CategoricalMixture(n_components=2, init_params="random_params", random_state=0),
+    CategoricalMixture(n_components=3, alpha=0, warm_start=True, random_state=1),
 ]
 
 

@@ -22,7 +22,11 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from sklearn_bernoulli_mix import BernoulliMixture, FixedComponentMixture
+from sklearn_bernoulli_mix import (
+    BernoulliMixture,
+    CategoricalMixture,
+    FixedComponentMixture,
+)
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -136,6 +140,72 @@ def test_bernoulli_fit_equals_numpy_fit(client, fmt, weighting, missing):
     # The chunks were processed by both worker processes, not the client.
     workers = {t["worker"] for t in tasks.data if "_stats_chunk" in str(t["key"])}
     assert len(workers) == 2
+
+
+@pytest.mark.parametrize("weighting", [None, "dask"])
+def test_categorical_fit_equals_numpy_fit(client, weighting):
+    rng = np.random.RandomState(8)
+    n_categories = [2, 3, 4, 5, 3]
+    X = np.column_stack([rng.randint(0, c, 1500) for c in n_categories]).astype(float)
+    z = rng.randint(0, 2, 1500)
+    X[z == 1, :3] = 0  # some structure between the classes
+    X[rng.random_sample(X.shape) < 0.05] = np.nan
+    sw = rng.randint(0, 4, X.shape[0]).astype(float) if weighting else None
+    start_rng = np.random.RandomState(1)
+    params = dict(
+        n_components=3,
+        tol=0,
+        max_iter=8,
+        alpha=0.05,
+        weights_init=start_rng.dirichlet(np.ones(3)),
+        category_probs_init=[start_rng.dirichlet(np.ones(c), 3) for c in n_categories],
+    )
+    numpy_fit = CategoricalMixture(**params).fit(X, sample_weight=sw)
+    Xd = da.from_array(X, chunks=(ROW_CHUNKS, 5))
+    sw_arg = da.from_array(sw, chunks=(Xd.chunks[0],)) if weighting else None
+    with distributed.get_task_stream(client) as tasks:
+        dask_fit = CategoricalMixture(**params).fit(Xd, sample_weight=sw_arg)
+    assert dask_fit.n_iter_ == numpy_fit.n_iter_
+    np.testing.assert_allclose(
+        dask_fit.lower_bounds_, numpy_fit.lower_bounds_, rtol=0, atol=ATOL
+    )
+    np.testing.assert_allclose(dask_fit.weights_, numpy_fit.weights_, atol=ATOL)
+    for a, b in zip(dask_fit.category_probs_, numpy_fit.category_probs_):
+        np.testing.assert_allclose(a, b, rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(dask_fit.n_categories_, numpy_fit.n_categories_)
+    workers = {t["worker"] for t in tasks.data if "_stats_chunk" in str(t["key"])}
+    assert len(workers) == 2
+    np.testing.assert_allclose(
+        dask_fit.predict_proba(Xd).compute(), numpy_fit.predict_proba(X), atol=1e-10
+    )
+
+
+def test_categorical_init_on_dask_learns_categories(synchronous):
+    rng = np.random.RandomState(9)
+    X = np.column_stack([rng.randint(0, c, 800) for c in (2, 4, 3)]).astype(float)
+    fit = CategoricalMixture(2, random_state=0).fit(da.from_array(X, chunks=300))
+    np.testing.assert_array_equal(fit.n_categories_, [2, 4, 3])
+    assert np.isfinite(fit.lower_bound_)
+    bad = X.copy()
+    bad[5, 1] = 0.5
+    with pytest.raises(ValueError, match="whole numbers"):
+        CategoricalMixture(2).fit(da.from_array(bad, chunks=300))
+
+
+def test_each_chunk_is_validated_once_per_fit(synchronous, monkeypatch):
+    X, _, _ = simulate(seed=10, n_samples=600)
+    calls = []
+    original = BernoulliMixture._validate_block
+
+    def counting(self, block):
+        calls.append(block.shape[0])
+        return original(self, block)
+
+    monkeypatch.setattr(BernoulliMixture, "_validate_block", counting)
+    BernoulliMixture(2, tol=0, max_iter=5, **start(2, 12)).fit(
+        da.from_array(X, chunks=(200, 12))
+    )
+    assert sorted(calls) == [200, 200, 200]
 
 
 def test_fixed_bernoulli_components_equal_numpy_fit(client):
@@ -442,7 +512,11 @@ def test_nothing_imports_dask_and_all_works_without_it():
         import sys
         sys.modules["dask"] = None
         import numpy as np
-        from sklearn_bernoulli_mix import BernoulliMixture, FixedComponentMixture
+        from sklearn_bernoulli_mix import (
+    BernoulliMixture,
+    CategoricalMixture,
+    FixedComponentMixture,
+)
         X = (np.random.RandomState(0).random_sample((200, 4)) < 0.5) * 1.0
         mix = BernoulliMixture(2, random_state=0).fit(X)
         mix.predict(X), mix.score(X), mix.predict_proba(X), mix.partial_fit(X)

@@ -2,6 +2,11 @@
 
 from ._bernoulli import BernoulliMixture
 from ._fixed import FixedComponentMixture
+from ._inference import (
+    bernoulli_standard_errors,
+    categorical_standard_errors,
+    standard_errors,
+)
 from ._validation import InvalidParameterError, NonIdentifiableWarning
 
 __version__ = "0.1.0"
@@ -12,4 +17,7 @@ __all__ = [
     "InvalidParameterError",
     "NonIdentifiableWarning",
     "__version__",
+    "bernoulli_standard_errors",
+    "categorical_standard_errors",
+    "standard_errors",
 ]

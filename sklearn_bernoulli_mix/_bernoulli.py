@@ -23,6 +23,7 @@ from ._dask import fit_bernoulli as _fit_dask
 from ._dask import is_dask_array
 from ._em import _MixtureBase, fit_em
 from ._online import bernoulli_partial_fit
+from ._selection import LatentClassCriteriaMixin
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
@@ -79,7 +80,7 @@ def _binarize(X, threshold):
     return out
 
 
-class BernoulliMixture(_MixtureBase):
+class BernoulliMixture(LatentClassCriteriaMixin, _MixtureBase):
     """Mixture of multivariate Bernoulli distributions, fitted by EM.
 
     Each sample is a vector of 0/1 features. It is drawn by first picking

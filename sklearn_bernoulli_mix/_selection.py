@@ -553,9 +553,15 @@ class _AsCriteria(LatentClassCriteriaMixin):
         return self._fit._n_parameters()
 
 
+def _import_pandas():
+    import pandas
+
+    return pandas
+
+
 def _to_frame(columns, ks):
     try:
-        import pandas as pd
+        pd = _import_pandas()
     except ImportError:
         out = {"n_components": np.asarray(ks)}
         out.update(columns)
@@ -619,7 +625,8 @@ def plot_criteria(table, *, criteria=("aic", "bic", "sabic", "caic"), ax=None):
 
 def _item_probabilities(estimator):
     """``(weights, list of (K, C_j) arrays)`` of a Bernoulli or categorical fit."""
-    check_is_fitted(estimator)
+    if hasattr(estimator, "fit"):
+        check_is_fitted(estimator)
     if hasattr(estimator, "category_probs_"):
         return np.asarray(estimator.weights_), [
             np.asarray(p) for p in estimator.category_probs_
@@ -933,5 +940,7 @@ def summary(estimator, X=None, *, sample_weight=None, se_method="hessian"):
                 wide[k] = [f"{p:.4f} ({s:.4f})" for p, s in zip(wide[k], se[k])]
             title += ", standard errors in parentheses"
         wide.columns = [f"class {k}" for k in wide.columns]
+        if not hasattr(estimator, "category_probs_"):
+            wide.index = wide.index.droplevel("category")
         lines += [title, wide.to_string()]
     return "\n".join(lines)

@@ -10,10 +10,12 @@ here uses only the public predictions of a fitted mixture (``score_samples``,
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -224,13 +226,21 @@ def _total_log_lik(estimator, X, sample_weight=None):
 
 
 def _bootstrap_replicate(null_fit, estimator, n_samples, k, n_init, seed):
-    """LR statistic of K vs K - 1 classes on one sample from the null fit."""
+    """LR statistic of K vs K - 1 classes on one sample from the null fit.
+
+    Returns ``(statistic, number of the two refits that did not converge)``;
+    their convergence warnings are counted, not shown.
+    """
     rng = np.random.RandomState(seed)
     Xb, _ = null_fit.sample(n_samples, random_state=rng)
     seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-    null_b = _fit_k(estimator, Xb, k - 1, n_init, int(seeds[0]))
-    alt_b = _fit_k(estimator, Xb, k, n_init, int(seeds[1]))
-    return 2 * (_total_log_lik(alt_b, Xb) - _total_log_lik(null_b, Xb))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        null_b = _fit_k(estimator, Xb, k - 1, n_init, int(seeds[0]))
+        alt_b = _fit_k(estimator, Xb, k, n_init, int(seeds[1]))
+    unconverged = sum(not getattr(f, "converged_", True) for f in (null_b, alt_b))
+    statistic = 2 * (_total_log_lik(alt_b, Xb) - _total_log_lik(null_b, Xb))
+    return statistic, unconverged
 
 
 def _blrt_from_fits(
@@ -242,14 +252,12 @@ def _blrt_from_fits(
     statistic = 2 * (_total_log_lik(alt_fit, X) - _total_log_lik(null_fit, X))
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_bootstrap)
-    null_distribution = np.array(
-        Parallel(n_jobs=n_jobs)(
-            delayed(_bootstrap_replicate)(
-                null_fit, estimator, n_samples, k, n_init, int(s)
-            )
-            for s in seeds
-        )
+    replicates = Parallel(n_jobs=n_jobs)(
+        delayed(_bootstrap_replicate)(null_fit, estimator, n_samples, k, n_init, int(s))
+        for s in seeds
     )
+    null_distribution = np.array([r[0] for r in replicates])
+    n_unconverged = int(sum(r[1] for r in replicates))
     # A replicate's K-class fit can end in a worse local maximum than its
     # (K - 1)-class fit; the likelihood ratio of nested models is >= 0.
     null_distribution = np.maximum(null_distribution, 0.0)
@@ -262,6 +270,7 @@ def _blrt_from_fits(
         null_distribution=null_distribution,
         n_components=k,
         n_bootstrap=n_bootstrap,
+        n_unconverged=n_unconverged,
         log_likelihood_null=_total_log_lik(null_fit, X),
         log_likelihood_alternative=_total_log_lik(alt_fit, X),
     )
@@ -324,7 +333,9 @@ def bootstrap_lrt(
         (``(1 + #{replicates >= statistic}) / (n_bootstrap + 1)``),
         ``p_value_stderr`` (its Monte Carlo standard error
         ``sqrt(p (1 - p) / n_bootstrap)``), ``null_distribution`` (the
-        replicates' ratios, clipped at 0), ``log_likelihood_null``,
+        replicates' ratios, clipped at 0), ``n_unconverged`` (how many of
+        the ``2 n_bootstrap`` refits stopped at ``max_iter``; their warnings
+        are not shown), ``log_likelihood_null``,
         ``log_likelihood_alternative``, ``n_components`` and
         ``n_bootstrap``.
 

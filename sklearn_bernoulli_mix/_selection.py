@@ -943,9 +943,13 @@ def summary(estimator, X=None, *, sample_weight=None, se_method="hessian"):
         title = "Item-response probabilities"
         if not hasattr(estimator, "category_probs_"):
             title += " (P(item = 1 | class))"
-        wide = items["probability"].unstack("class")
+        wide = (
+            items["probability"]
+            .unstack("class")
+            .reindex(items.index.droplevel("class").unique())
+        )
         if "stderr" in items:
-            se = items["stderr"].unstack("class")
+            se = items["stderr"].unstack("class").reindex(wide.index)
             wide = wide.copy()
             for k in se.columns:
                 wide[k] = [f"{p:.4f} ({s:.4f})" for p, s in zip(wide[k], se[k])]

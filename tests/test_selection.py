@@ -138,6 +138,7 @@ def test_blrt_result_is_consistent():
         res.p_value_stderr, np.sqrt(res.p_value * (1 - res.p_value) / 9)
     )
     assert np.all(res.null_distribution >= 0)
+    assert 0 <= res.n_unconverged <= 2 * 9
     # Same seed, same answer, also with parallel refits.
     again = bootstrap_lrt(est, X, n_bootstrap=9, n_init=2, random_state=0, n_jobs=2)
     np.testing.assert_allclose(again.null_distribution, res.null_distribution)
@@ -335,6 +336,25 @@ def test_summary_frames_hold_the_parameters_and_errors(fitted):
     np.testing.assert_allclose(fit["sabic"], mix.sabic(X, sw))
     np.testing.assert_allclose(fit["entropy"], mix.entropy(X, sw))
     assert fit["n"] == sw.sum()
+
+
+def test_summary_keeps_the_item_order():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(6)
+    X, _ = simulate(rng, 300)
+    names = ["zeta", "alpha", "mu", "beta", "omega", "kappa"]
+    mix = BernoulliMixture(3, n_init=2, random_state=0).fit(
+        pd.DataFrame(X, columns=names)
+    )
+    lines = summary(mix).splitlines()
+    rows = [
+        line.split()[0]
+        for line in lines
+        if line.split()[:1] and line.split()[0] in names
+    ]
+    assert rows == names
+    frames = summary_frames(mix)
+    assert list(frames["items"].index.get_level_values("item")[:6]) == names
 
 
 def test_summary_text(fitted):

@@ -10,6 +10,7 @@ ORDER = [
     "plot_digits_prototypes.py",
     "plot_model_selection.py",
     "plot_missing_survey.py",
+    "plot_lca_survey.py",
     "plot_out_of_core.py",
 ]
 

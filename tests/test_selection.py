@@ -368,3 +368,67 @@ def test_summary_text(fitted):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         summary(mix, X, se_method=None)
+
+
+class _CategoricalModel(_CategoricalFit):
+    """A fitted categorical mixture with the predictions the reports use."""
+
+    alpha = 0.0
+
+    def _log_joint(self, X):
+        X = np.asarray(X, dtype=float)
+        log_f = np.zeros((X.shape[0], self.weights_.size))
+        for j, p in enumerate(self.category_probs_):
+            seen = ~np.isnan(X[:, j])
+            codes = np.where(seen, X[:, j], 0).astype(int)
+            log_f += np.where(seen[:, None], np.log(p[:, codes].T), 0.0)
+        return log_f + np.log(self.weights_)
+
+    def score_samples(self, X):
+        return logsumexp(self._log_joint(X), axis=1)
+
+    def predict_proba(self, X):
+        joint = self._log_joint(X)
+        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+
+    def _n_parameters(self):
+        return (
+            self.weights_.size
+            - 1
+            + sum(p.shape[0] * (p.shape[1] - 1) for p in self.category_probs_)
+        )
+
+
+def test_reports_of_a_categorical_model():
+    from sklearn_bernoulli_mix import categorical_standard_errors
+
+    rng = np.random.RandomState(7)
+    weights = np.array([0.6, 0.4])
+    probs = [
+        np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]),
+        np.array([[0.8, 0.2], [0.3, 0.7]]),
+        np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]]),
+    ]
+    z = rng.choice(2, size=600, p=weights)
+    X = np.column_stack(
+        [(rng.random_sample((600, 1)) > np.cumsum(p[z], axis=1)).sum(1) for p in probs]
+    ).astype(float)
+    model = _CategoricalModel(weights, probs)
+    se = standard_errors(model, X)
+    direct = categorical_standard_errors(X, None, weights, probs)
+    for a, b in zip(se.category_probs_stderr, direct.category_probs_stderr):
+        np.testing.assert_allclose(a, b)
+    frames = summary_frames(model, X)
+    items = frames["items"]
+    assert len(items) == 2 * (3 + 2 + 3)  # every category of every item
+    np.testing.assert_allclose(
+        items.loc[(1, "item 2", 2), "probability"], probs[2][1, 2]
+    )
+    np.testing.assert_allclose(
+        items.loc[(1, "item 2", 2), "stderr"], se.category_probs_stderr[2][1, 2]
+    )
+    ll = model.score_samples(X).sum()
+    np.testing.assert_allclose(frames["fit"].loc[0, "bic"], -2 * ll + 11 * np.log(600))
+    text = summary(model, X)
+    assert "_CategoricalModel, 2 classes, 3 items" in text
+    assert "P(item = 1 | class)" not in text

@@ -13,6 +13,15 @@ _PUBLIC = {
     "FixedComponentMixture": "._fixed",
     "InvalidParameterError": "._validation",
     "NonIdentifiableWarning": "._validation",
+    "bernoulli_standard_errors": "._inference",
+    "categorical_standard_errors": "._inference",
+    "standard_errors": "._inference",
+    "bivariate_residuals": "._selection",
+    "bootstrap_lrt": "._selection",
+    "plot_criteria": "._selection",
+    "select_n_components": "._selection",
+    "summary": "._selection",
+    "summary_frames": "._selection",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import row_blocks, zero_likelihood_error
 from ._dask import dask_predict, is_dask_array
-from ._validation import warn
+from ._selection import LatentClassCriteriaMixin
+from ._validation import check_sample_weight, warn
 
 
 class _Progress:
@@ -178,7 +179,7 @@ def keep_state_on_error(method):
     return wrapper
 
 
-class _MixtureBase(DensityMixin, BaseEstimator):
+class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
     """Methods shared by the mixtures once their parameters are fitted.
 
     Subclasses implement ``_validate_X(X, reset)``, ``_estimate_log_prob(X)``
@@ -254,7 +255,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         X = self._check_predict_input(X)
         return self._log_resp_and_norm(X, want="norm")[1]
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, sample_weight=None):
         """Compute the mean log-likelihood of the samples under the mixture.
 
         Parameters
@@ -266,15 +267,24 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the samples (e.g. the counts of a table of
+            response patterns): the mean is weighted by them.
+
         Returns
         -------
         log_likelihood : float
-            Mean of :meth:`score_samples` over the rows of `X`; higher is
-            better, so model selection tools use it without a scorer.
+            Mean of :meth:`score_samples` over the rows of `X` (weighted);
+            higher is better, so model selection tools use it without a
+            scorer.
         """
-        if is_dask_array(X):
+        if is_dask_array(X) and sample_weight is None:
             return dask_predict(self, X, "score")
-        return float(np.mean(self.score_samples(X)))
+        log_prob = self.score_samples(X)
+        if sample_weight is None:
+            return float(np.mean(log_prob))
+        sw = check_sample_weight(sample_weight, log_prob.shape[0])
+        return float(sw @ log_prob / sw.sum())
 
     def predict_proba(self, X):
         """Posterior probability of each component given each sample.
@@ -336,39 +346,6 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             Index of the component with the largest posterior probability.
         """
         return self.fit(X, y, sample_weight=sample_weight).predict(X)
-
-    def bic(self, X):
-        """Bayesian information criterion of the fitted model on `X`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        bic : float
-            ``-2 * log-likelihood + n_parameters * log(n_samples)``; lower is
-            better.
-        """
-        n_samples, log_lik = self._total_log_likelihood(X)
-        return float(-2 * log_lik + self._n_parameters() * np.log(n_samples))
-
-    def aic(self, X):
-        """Akaike information criterion of the fitted model on `X`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        aic : float
-            ``-2 * log-likelihood + 2 * n_parameters``; lower is better.
-        """
-        n_samples, log_lik = self._total_log_likelihood(X)
-        return float(-2 * log_lik + 2 * self._n_parameters())
 
     def _total_log_likelihood(self, X):
         """``(n_samples, sum of log p(x))`` of validated X (or a Dask array)."""

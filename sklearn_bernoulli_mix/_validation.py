@@ -18,10 +18,12 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 class NonIdentifiableWarning(UserWarning):
-    """Warned when the mixing weights cannot be told apart on the data.
+    """Warned when standard errors are undefined and reported as NaN.
 
-    The observed information matrix of the weights is singular, so their
-    standard errors are undefined and reported as NaN.
+    The observed information matrix is singular (the data cannot tell some
+    components or parameters apart), or a parameter lies on the boundary of
+    the parameter space (a probability at 0 or 1, an empty class), where
+    the Wald approximation does not hold. The message names the parameters.
     """
 
 

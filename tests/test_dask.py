@@ -513,15 +513,17 @@ def test_nothing_imports_dask_and_all_works_without_it():
         sys.modules["dask"] = None
         import numpy as np
         from sklearn_bernoulli_mix import (
-    BernoulliMixture,
-    CategoricalMixture,
-    FixedComponentMixture,
-)
+            BernoulliMixture,
+            CategoricalMixture,
+            FixedComponentMixture,
+        )
         X = (np.random.RandomState(0).random_sample((200, 4)) < 0.5) * 1.0
         mix = BernoulliMixture(2, random_state=0).fit(X)
         mix.predict(X), mix.score(X), mix.predict_proba(X), mix.partial_fit(X)
         fixed = FixedComponentMixture([[0.5] * 4, [0.2] * 4])
         fixed.fit(X).predict_proba(X), fixed.partial_fit(X).score(X)
+        cat = CategoricalMixture(2, random_state=0).fit(X)
+        cat.predict(X), cat.partial_fit(X).score(X)
         assert sys.modules["dask"] is None
         loaded = sorted(m for m in sys.modules if m.startswith("dask."))
         assert not loaded, loaded

@@ -11,6 +11,7 @@ ORDER = [
     "plot_model_selection.py",
     "plot_missing_survey.py",
     "plot_polytomous_items.py",
+    "plot_lca_survey.py",
     "plot_out_of_core.py",
 ]
 

@@ -14,6 +14,7 @@ from ._blocks import (
     unique_binary_rows,
 )
 from ._engine import InMemoryData
+from ._inference import bernoulli_standard_errors
 from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
@@ -212,6 +213,29 @@ class BernoulliFamily:
         np.clip(means, self.clip_eps, 1 - self.clip_eps, out=means)
         return weights, means
 
+    def map_probs(self, means, value):
+        return np.full(np.shape(means), value)
+
+    def parameter_names(self, n_components):
+        return [f"log(weights[{k}]/weights[0])" for k in range(1, n_components)] + [
+            f"logit(means[{k}, {j}])"
+            for k in range(n_components)
+            for j in range(self.n_features)
+        ]
+
+    def standard_errors(self, X, sample_weight, weights, means, method):
+        result = bernoulli_standard_errors(
+            X,
+            sample_weight,
+            weights,
+            means,
+            method=method,
+            alpha=self.alpha,
+            clip_eps=self.clip_eps,
+        )
+        result.probs_stderr = result.means_stderr
+        return result
+
     def kmeans_view(self, Xb):
         """Rows for k-means: NaN replaced by the column mean of the rows."""
         return _fill_missing(Xb)
@@ -346,6 +370,24 @@ class BernoulliMixture(_LearnedMixture):
         threshold that answers your question. NaN stays missing. ``None``
         means X must already hold only 0 and 1 (and NaN for missing values).
 
+    se_method : {"hessian", "opg", "sandwich"} or None, default="hessian"
+        How :meth:`fit` computes the standard errors of every parameter
+        (`weights_stderr_`, `means_stderr_`, `covariance_`):
+        ``"hessian"``, the inverse observed information of the
+        observed-data log-likelihood at the optimum (exact, by Louis'
+        formula); ``"opg"``, the outer product of the per-row scores (what
+        poLCA reports); ``"sandwich"``, the robust ``H^-1 OPG H^-1`` (Mplus'
+        MLR); ``None`` skips the work (the errors are then NaN and
+        `covariance_` is None). Above 2000 free parameters fit skips them
+        with a warning (the covariance grows as their square); call
+        :func:`~sklearn_bernoulli_mix.standard_errors` to compute them. With
+        ``alpha > 0`` the Hessian is that of the log-posterior at its mode.
+        Parameters on the boundary (a probability at its clip, an empty
+        class) or not identified get NaN and a
+        :class:`~sklearn_bernoulli_mix.NonIdentifiableWarning` naming them.
+        Not computed on Dask input or by :meth:`partial_fit` (NaN). See
+        :func:`~sklearn_bernoulli_mix.bernoulli_standard_errors`.
+
     warm_start : bool, default=False
         If True, each call to :meth:`fit` starts from the previous solution
         and `n_init` is ignored.
@@ -383,6 +425,20 @@ class BernoulliMixture(_LearnedMixture):
 
     means_ : ndarray of shape (n_components, n_features)
         Success probability of each feature in each component (float64).
+
+    weights_stderr_ : ndarray of shape (n_components,)
+        Standard errors of `weights_` (delta method from `covariance_`).
+
+    means_stderr_ : ndarray or list of ndarray, shaped (n_components, n_features)
+        Standard errors of `means_` (delta method from `covariance_`).
+
+    covariance_ : ndarray of shape (n_free, n_free) or None
+        Covariance of the free parameters (None when not computed), in the order of
+        `parameter_names_`: ``log(weights[k] / weights[0])`` for ``k >= 1``,
+        then per class and item the logits of the success probabilities.
+
+    parameter_names_ : list of str
+        Names of the free parameters of `covariance_`.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -460,6 +516,7 @@ class BernoulliMixture(_LearnedMixture):
         "means_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
         "binarize": [Interval("real", None, None), NONE],
+        "se_method": [Options("hessian", "opg", "sandwich"), NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -480,6 +537,7 @@ class BernoulliMixture(_LearnedMixture):
         means_init=None,
         alpha=0.01,
         binarize=0.0,
+        se_method="hessian",
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -496,6 +554,7 @@ class BernoulliMixture(_LearnedMixture):
         self.means_init = means_init
         self.alpha = alpha
         self.binarize = binarize
+        self.se_method = se_method
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

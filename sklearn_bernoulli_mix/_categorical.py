@@ -8,6 +8,7 @@ from sklearn.utils.validation import validate_data
 
 from ._blocks import Stats, log_normalize_t, mixing_weights
 from ._engine import InMemoryData
+from ._inference import categorical_standard_errors
 from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
@@ -195,6 +196,32 @@ class CategoricalFamily:
             probs.append(p)
         return self.clip(weights, probs)
 
+    def map_probs(self, probs, value):
+        return [np.full(np.shape(p), value) for p in probs]
+
+    def parameter_names(self, n_components):
+        names = [f"log(weights[{k}]/weights[0])" for k in range(1, n_components)]
+        for k in range(n_components):
+            for j, c in enumerate(self.n_categories):
+                names += [
+                    f"log(category_probs[{j}][{k}, {i}]/category_probs[{j}][{k}, 0])"
+                    for i in range(1, c)
+                ]
+        return names
+
+    def standard_errors(self, X, sample_weight, weights, probs, method):
+        result = categorical_standard_errors(
+            X,
+            sample_weight,
+            weights,
+            probs,
+            method=method,
+            alpha=self.alpha,
+            clip_eps=self.clip_eps,
+        )
+        result.probs_stderr = result.category_probs_stderr
+        return result
+
     def kmeans_view(self, Xb):
         """One-hot rows for k-means; a missing item gets its column means."""
         onehot = self.one_hot(Xb)
@@ -295,6 +322,24 @@ class CategoricalMixture(_LearnedMixture):
         a category a class never showed in training does not give a new
         sample probability 0.
 
+    se_method : {"hessian", "opg", "sandwich"} or None, default="hessian"
+        How :meth:`fit` computes the standard errors of every parameter
+        (`weights_stderr_`, `category_probs_stderr_`, `covariance_`):
+        ``"hessian"``, the inverse observed information of the
+        observed-data log-likelihood at the optimum (exact, by Louis'
+        formula); ``"opg"``, the outer product of the per-row scores (what
+        poLCA reports); ``"sandwich"``, the robust ``H^-1 OPG H^-1`` (Mplus'
+        MLR); ``None`` skips the work (the errors are then NaN and
+        `covariance_` is None). Above 2000 free parameters fit skips them
+        with a warning (the covariance grows as their square); call
+        :func:`~sklearn_bernoulli_mix.standard_errors` to compute them. With
+        ``alpha > 0`` the Hessian is that of the log-posterior at its mode.
+        Parameters on the boundary (a probability at its clip, an empty
+        class) or not identified get NaN and a
+        :class:`~sklearn_bernoulli_mix.NonIdentifiableWarning` naming them.
+        Not computed on Dask input or by :meth:`partial_fit` (NaN). See
+        :func:`~sklearn_bernoulli_mix.categorical_standard_errors`.
+
     warm_start : bool, default=False
         When True, :meth:`fit` continues from the fitted parameters.
 
@@ -330,6 +375,20 @@ class CategoricalMixture(_LearnedMixture):
         The categories of each item: the codes ``0 .. n_categories_[j] - 1``,
         or the categories of a pandas ``category`` column given to
         :meth:`fit` (whose codes are then the categories' positions).
+
+    weights_stderr_ : ndarray of shape (n_components,)
+        Standard errors of `weights_` (delta method from `covariance_`).
+
+    category_probs_stderr_ : ndarray or list of ndarray, shaped like `category_probs_`
+        Standard errors of `category_probs_` (delta method from `covariance_`).
+
+    covariance_ : ndarray of shape (n_free, n_free) or None
+        Covariance of the free parameters (None when not computed), in the order of
+        `parameter_names_`: ``log(weights[k] / weights[0])`` for ``k >= 1``,
+        then per class and item the log-ratios of the category probabilities to category 0.
+
+    parameter_names_ : list of str
+        Names of the free parameters of `covariance_`.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -398,6 +457,7 @@ class CategoricalMixture(_LearnedMixture):
         "weights_init": [ARRAY_LIKE, NONE],
         "category_probs_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
+        "se_method": [Options("hessian", "opg", "sandwich"), NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -422,6 +482,7 @@ class CategoricalMixture(_LearnedMixture):
         weights_init=None,
         category_probs_init=None,
         alpha=0.01,
+        se_method="hessian",
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -439,6 +500,7 @@ class CategoricalMixture(_LearnedMixture):
         self.weights_init = weights_init
         self.category_probs_init = category_probs_init
         self.alpha = alpha
+        self.se_method = se_method
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

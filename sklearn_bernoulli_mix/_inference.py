@@ -49,7 +49,7 @@ METHODS = ("hessian", "opg", "sandwich")
 _BOUNDARY = 1e-6
 
 # Rows per block aim at about this many entries of the per-row score matrix.
-_BLOCK_ENTRIES = 1 << 18
+_BLOCK_ENTRIES = 1 << 16
 
 
 class _Layout:

@@ -9,7 +9,11 @@ from ._dask import DaskData, is_dask_array, prepare_dask_array
 from ._em import _MixtureBase, fit_em, keep_state_on_error
 from ._engine import InMemoryData
 from ._online import StepwiseState, current_state, record_step
-from ._validation import check_sample_weight, check_weights, validate_params
+from ._validation import check_sample_weight, check_weights, validate_params, warn
+
+#: Above this many free parameters, ``fit`` does not compute the standard
+#: errors (their covariance matrix grows as the square of this number).
+SE_MAX_PARAMETERS = 2000
 
 #: Pseudo-count added to the starting M-step (a Dirichlet(1 + 1) prior on top
 #: of ``alpha``): starting probabilities are never exactly 0 or 1, where EM
@@ -90,7 +94,45 @@ class _LearnedMixture(_MixtureBase):
         )
         self._store(family, params)
         self._stepwise = None
+        self._store_standard_errors(family, data, params)
         return self
+
+    def _store_standard_errors(self, family, data, params):
+        """``weights_stderr_``, the parameters' errors and ``covariance_``.
+
+        Computed on the rows in memory with ``se_method``; NaN errors and
+        ``covariance_ = None`` where they are not computed (``se_method=None``,
+        more than ``SE_MAX_PARAMETERS`` free parameters, Dask input,
+        partial_fit).
+        """
+        method = getattr(self, "se_method", None)
+        n_free = family.n_parameters(self.weights_.shape[0])
+        probs_se = self._probs_attr + "stderr_"
+        if method is not None and n_free > SE_MAX_PARAMETERS:
+            warn(
+                f"The model has {n_free} free parameters, more than "
+                f"{SE_MAX_PARAMETERS}: fit skips their standard errors (the "
+                "covariance alone would take "
+                f"{8 * n_free**2 / 1e6:.0f} MB), which stay NaN. Call "
+                "sklearn_bernoulli_mix.standard_errors(model, X) to compute "
+                "them anyway, or set se_method=None to skip them silently.",
+                UserWarning,
+            )
+            method = None
+        if method is None or not isinstance(data, InMemoryData):
+            self.weights_stderr_ = np.full(self.weights_.shape, np.nan)
+            setattr(self, probs_se, family.map_probs(params[1], np.nan))
+            self.covariance_ = None
+            self.parameter_names_ = family.parameter_names(self.weights_.shape[0])
+            return
+        probs = getattr(self, self._probs_attr)
+        result = family.standard_errors(
+            data.X, data.sample_weight, self.weights_, probs, method
+        )
+        self.weights_stderr_ = result.weights_stderr
+        setattr(self, probs_se, result.probs_stderr)
+        self.covariance_ = result.covariance
+        self.parameter_names_ = list(result.parameter_names)
 
     def _data(self, X, sample_weight):
         """The data object for X: Dask chunks, or validated rows in memory.
@@ -206,7 +248,9 @@ class _LearnedMixture(_MixtureBase):
             )
         else:
             state = StepwiseState(normalised, batch_weight)
-        self._store(family, family.m_step(state.stats * state.total_weight))
+        params = family.m_step(state.stats * state.total_weight)
+        self._store(family, params)
+        self._store_standard_errors(family, None, params)
         state.owner = self.weights_
         record_step(self, state, normalised.log_lik, continued)
         return self

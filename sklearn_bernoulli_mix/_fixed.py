@@ -9,6 +9,7 @@ from ._components import resolve_components
 from ._dask import fit_fixed as _fit_dask
 from ._dask import is_dask_array
 from ._em import _MixtureBase, _zero_likelihood_error, fit_em
+from ._intervals import _WeightsIntervalMixin
 from ._online import fixed_partial_fit
 from ._solvers import (
     em_step,
@@ -54,7 +55,7 @@ def run_fixed_em(estimator, initialize, step):
     )
 
 
-class FixedComponentMixture(_MixtureBase):
+class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
     """Mixture of known component distributions with learned mixing weights.
 
     Each sample is drawn by first picking component ``k`` with probability
@@ -396,6 +397,8 @@ class FixedComponentMixture(_MixtureBase):
         self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
         store_weights_covariance(self, *weights_covariance(lik, counts, weights))
+        # Kept for weights_interval (see _intervals._WeightsIntervalMixin).
+        self._interval_data_ = (lik, counts, weights)
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None):

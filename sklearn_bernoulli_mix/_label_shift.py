@@ -380,7 +380,7 @@ class LabelShiftAdapter(
         if unknown.any():
             raise ValueError(
                 f"y_val holds labels the classifier does not know, e.g. "
-                f"{y_val[unknown][0]!r}; its classes are {list(classes)}."
+                f"{y_val[unknown][0]!r}; its classes are {classes.tolist()}."
             )
         weight_val = check_sample_weight(
             calibration_data[2] if len(calibration_data) == 3 else None,
@@ -395,7 +395,7 @@ class LabelShiftAdapter(
         if np.any(freq <= 0):
             missing = classes[freq <= 0]
             raise ValueError(
-                f"Class(es) {list(missing)} have no (weighted) sample in the "
+                f"Class(es) {missing.tolist()} have no (weighted) sample in the "
                 "calibration data, so their bias cannot be fitted: give a "
                 "validation set with every class."
             )
@@ -422,7 +422,7 @@ class LabelShiftAdapter(
             if priors.shape != (n_classes,):
                 raise ValueError(
                     f"source_priors has shape {priors.shape}, but the classifier "
-                    f"has {n_classes} classes {list(classes)}: give one "
+                    f"has {n_classes} classes {classes.tolist()}: give one "
                     "proportion per class, in the order of estimator.classes_."
                 )
             if not np.all(np.isfinite(priors)) or np.any(priors <= 0):
@@ -510,7 +510,9 @@ class LabelShiftAdapter(
             max_iter=self.max_iter,
             tol=self.tol,
         )
-        mixture.fit(log_lik, sample_weight=sample_weight)
+        # Rows of zero weight take no part, even with zero likelihood.
+        seen = sample_weight > 0
+        mixture.fit(log_lik[seen], sample_weight=sample_weight[seen])
         self.priors_ = mixture.weights_
         self.priors_covariance_ = mixture.weights_covariance_
         self.priors_stderr_ = mixture.weights_stderr_
@@ -576,7 +578,8 @@ class LabelShiftAdapter(
         labels : ndarray of shape (n_samples,)
             Labels from `classes_`.
         """
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        labels = np.argmax(self.predict_log_proba(X), axis=1)
+        return self.classes_[labels]
 
 
 def _sorted(classes):

@@ -523,7 +523,7 @@ class LabelShiftAdapter(
         return self
 
     def predict_log_proba(self, X):
-        """Log of the posteriors adjusted to the estimated class proportions.
+        """Compute the log-posteriors adjusted to the estimated class proportions.
 
         Parameters
         ----------
@@ -550,7 +550,7 @@ class LabelShiftAdapter(
         return weighted - norm[:, None]
 
     def predict_proba(self, X):
-        """Posteriors adjusted to the estimated class proportions.
+        """Compute the posteriors adjusted to the estimated class proportions.
 
         Parameters
         ----------
@@ -566,7 +566,7 @@ class LabelShiftAdapter(
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
-        """Most probable class under the estimated class proportions.
+        """Predict the most probable class under the estimated proportions.
 
         Parameters
         ----------

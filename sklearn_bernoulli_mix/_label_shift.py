@@ -1,7 +1,8 @@
 """Re-estimating the class priors of a fitted classifier under label shift."""
 
+import warnings
+
 import numpy as np
-from scipy import optimize
 from scipy.special import log_softmax, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -21,6 +22,11 @@ from ._validation import (
 # Log-probabilities below this are clipped when BCTS rescales them, so that a
 # predicted probability of exactly zero keeps a finite log-loss.
 _LOG_FLOOR = np.log(np.finfo(np.float64).tiny)
+
+# BCTS keeps the temperature in [1 / _MAX_TEMPERATURE, _MAX_TEMPERATURE]: on
+# validation data that the classifier separates perfectly, the log-loss has
+# no minimum (it falls towards zero with the temperature).
+_MAX_TEMPERATURE = 100.0
 
 # Attributes from which the classes' training frequencies can be read, in
 # the order tried: GaussianNB and DummyClassifier, the discriminant analyses,
@@ -46,40 +52,96 @@ def _training_priors(estimator):
     return None, None
 
 
-def fit_bcts(log_proba, y_index, sample_weight):
+def _bcts_objective(params, z, y_index, w):
+    """Weighted log-loss of ``softmax(a z + b)``, its gradient and Hessian.
+
+    ``params = (a, b_1, ..., b_{K-1})`` with ``b_0 = 0``. The logits are
+    linear in the parameters and the log-loss is convex in the logits, so
+    the objective is convex: Newton's method finds its minimum.
+    """
+    n, n_classes = z.shape
+    a, bias = params[0], np.concatenate([[0.0], params[1:]])
+    log_p = log_softmax(a * z + bias, axis=1)
+    rows = np.arange(n)
+    value = -float(w @ log_p[rows, y_index])
+    p = np.exp(log_p)
+    resid = p.copy()
+    resid[rows, y_index] -= 1.0
+    wp = w[:, None] * p
+    pz = np.einsum("ik,ik->i", p, z)
+    grad = np.concatenate(
+        [[float(w @ np.einsum("ik,ik->i", resid, z))], (w @ resid)[1:]]
+    )
+    # Hessian sum_i w_i D_i' (diag(p_i) - p_i p_i') D_i, with D_i = [z_i, e_1..].
+    hess = np.empty((n_classes, n_classes))
+    hess[0, 0] = float(w @ (np.einsum("ik,ik->i", p, z * z) - pz * pz))
+    cross = (wp * (z - pz[:, None])).sum(axis=0)[1:]
+    hess[0, 1:] = hess[1:, 0] = cross
+    hess[1:, 1:] = np.diag(wp.sum(axis=0)[1:]) - wp[:, 1:].T @ p[:, 1:]
+    return value, grad, hess
+
+
+def fit_bcts(log_proba, y_index, sample_weight, *, max_iter=100, tol=1e-14):
     """Bias-corrected temperature scaling on validation log-probabilities.
 
     Minimises the weighted mean log-loss of
     ``log_softmax(log_proba / temperature + bias)`` over ``temperature > 0``
     and one ``bias`` per class (the first fixed at zero: adding a constant to
-    every bias changes nothing), by L-BFGS with the exact gradient.
+    every bias changes nothing). In ``a = 1 / temperature`` and the biases
+    the problem is convex, and it is solved by Newton's method with a
+    backtracking line search, which needs a handful of iterations where a
+    first-order method struggles with the scales of ``a`` and the biases.
+    ``a`` is kept in [0.01, 100], with a warning at a bound.
 
     Returns ``(temperature, bias)``.
     """
     n_classes = log_proba.shape[1]
     z = np.maximum(log_proba, _LOG_FLOOR)
-    onehot = np.zeros_like(z)
-    onehot[np.arange(z.shape[0]), y_index] = 1.0
     w = sample_weight / sample_weight.sum()
-
-    def loss(params):
-        scale = np.exp(params[0])
-        bias = np.concatenate([[0.0], params[1:]])
-        logits = scale * z + bias
-        log_p = log_softmax(logits, axis=1)
-        value = -float(w @ log_p[np.arange(z.shape[0]), y_index])
-        resid = (np.exp(log_p) - onehot) * w[:, None]
-        grad_scale = float(np.sum(resid * z)) * scale
-        grad_bias = resid.sum(axis=0)[1:]
-        return value, np.concatenate([[grad_scale], grad_bias])
-
-    start = np.zeros(n_classes)
-    result = optimize.minimize(
-        loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000}
-    )
-    bias = np.concatenate([[0.0], result.x[1:]])
+    low, high = 1.0 / _MAX_TEMPERATURE, _MAX_TEMPERATURE
+    params = np.zeros(n_classes)
+    params[0] = 1.0
+    value, grad, hess = _bcts_objective(params, z, y_index, w)
+    for _ in range(max_iter):
+        diag = np.diag(hess).copy()
+        hess[np.diag_indices_from(hess)] += 1e-12 * max(diag.max(), 1e-300)
+        try:
+            step = -np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            step = -grad
+        decrement = -float(grad @ step)
+        if decrement / 2 <= tol:
+            break
+        # Stay inside the bounds on a.
+        fraction = 1.0
+        if params[0] + step[0] > high:
+            fraction = (high - params[0]) / step[0]
+        elif params[0] + step[0] < low:
+            fraction = (low - params[0]) / step[0]
+        improved = False
+        while fraction > 1e-12:
+            candidate = params + fraction * step
+            new = _bcts_objective(candidate, z, y_index, w)
+            if new[0] <= value - 1e-4 * fraction * decrement:
+                params, (value, grad, hess) = candidate, new
+                improved = True
+                break
+            fraction *= 0.5
+        if not improved:
+            break
+    if params[0] <= low * (1 + 1e-9) or params[0] >= high * (1 - 1e-9):
+        warnings.warn(
+            f"The BCTS temperature reached its bound ({1 / params[0]:.3g}): the "
+            "validation log-loss keeps falling as the temperature goes to 0 or "
+            "infinity, which happens when the classifier separates the "
+            "validation data perfectly (or is uninformative on it). The "
+            "calibration is unreliable; use a larger validation set.",
+            UserWarning,
+            stacklevel=4,
+        )
+    bias = np.concatenate([[0.0], params[1:]])
     bias -= bias.mean()
-    return float(np.exp(-result.x[0])), bias
+    return float(1.0 / params[0]), bias
 
 
 class LabelShiftAdapter(

@@ -425,3 +425,48 @@ EXPECTED_FAILURES = {
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_bcts_minimises_the_validation_log_loss():
+    # The optimum against an independent quasi-Newton minimisation of the
+    # same log-loss, with weights.
+    from scipy import optimize
+
+    from sklearn_bernoulli_mix._label_shift import fit_bcts
+
+    rng = np.random.RandomState(12)
+    n, k = 400, 4
+    z = log_softmax(
+        rng.normal(size=(n, k)) * 2 + 1.5 * np.eye(k)[rng.randint(0, k, n)], axis=1
+    )
+    y = np.array(
+        [
+            rng.choice(k, p=np.exp(row))
+            for row in z / 0.5 - np.log(np.exp(z / 0.5).sum(1, keepdims=True))
+        ]
+    )
+    w = rng.uniform(0.5, 2.0, size=n)
+
+    def loss(params):
+        log_p = log_softmax(params[0] * z + np.r_[0.0, params[1:]], axis=1)
+        return -np.average(log_p[np.arange(n), y], weights=w)
+
+    ref = optimize.minimize(
+        loss, np.r_[1.0, np.zeros(k - 1)], method="BFGS", options={"gtol": 1e-10}
+    )
+    temperature, bias = fit_bcts(z, y, w)
+    assert 1 / temperature == pytest.approx(ref.x[0], rel=1e-5)
+    ref_bias = np.r_[0.0, ref.x[1:]]
+    np.testing.assert_allclose(bias, ref_bias - ref_bias.mean(), atol=1e-5)
+    assert loss(np.r_[1 / temperature, (bias - bias[0])[1:]]) <= ref.fun + 1e-10
+
+
+def test_bcts_warns_at_the_temperature_bound():
+    # Validation labels unrelated to the posteriors: the best temperature is
+    # infinite (constant posteriors), and the bound is reported.
+    clf = BayesClassifier().fit()
+    rng = np.random.RandomState(13)
+    X_v = rng.normal(size=(300, 1))
+    y_v = rng.randint(0, 3, size=300)
+    with pytest.warns(UserWarning, match="temperature reached its bound"):
+        LabelShiftAdapter(clf, calibration="bcts").fit(X_v, calibration_data=(X_v, y_v))

@@ -462,11 +462,12 @@ def test_bcts_minimises_the_validation_log_loss():
 
 
 def test_bcts_warns_at_the_temperature_bound():
-    # Validation labels unrelated to the posteriors: the best temperature is
-    # infinite (constant posteriors), and the bound is reported.
-    clf = BayesClassifier().fit()
+    # Validation labels that are always the class the classifier finds least
+    # likely: the log-loss falls as the temperature goes to infinity (it
+    # would even want a negative inverse temperature), so the bound is hit.
+    clf = BayesClassifier(means=(-1.0, 1.0), priors=(0.5, 0.5)).fit()
     rng = np.random.RandomState(13)
-    X_v = rng.normal(size=(300, 1))
-    y_v = rng.randint(0, 3, size=300)
-    with pytest.warns(UserWarning, match="temperature reached its bound"):
+    X_v = rng.normal(size=(300, 1)) * 2
+    y_v = clf.predict_proba(X_v).argmin(axis=1)
+    with pytest.warns(UserWarning, match="temperature reached its bound \\(100\\)"):
         LabelShiftAdapter(clf, calibration="bcts").fit(X_v, calibration_data=(X_v, y_v))

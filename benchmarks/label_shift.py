@@ -22,6 +22,7 @@ Methods:
 - ``unadjusted``: the training class proportions and the classifier's own
   posteriors (the baseline);
 - ``ours``: ``LabelShiftAdapter`` without calibration;
+- ``ours-em``: the same with ``solver="em"`` (stops short of exact zeros);
 - ``ours-bcts``: ``LabelShiftAdapter(calibration="bcts")`` on the validation
   part (refitted at every ``fit``, so its time includes the calibration);
 - ``ours-sk-ts``: ``LabelShiftAdapter`` around scikit-learn's
@@ -42,7 +43,9 @@ Methods:
 Metrics, averaged over all samples: MAE of the priors (mean over classes of
 ``|estimate - sample proportion|``), the log-loss and accuracy of the
 adjusted posteriors on the sample's labels, and the seconds to estimate one
-sample's priors (wall time of ``fit`` / ``quantify``). The posteriors of
+sample's priors (wall time of ``fit`` / ``quantify``), and the number of
+(sample, class) pairs where a class present in the sample is estimated at
+exactly zero. The posteriors of
 ACC, PACC and BBSE are the classifier's, re-weighted by ``estimate /
 training proportion`` (the adjustment their estimates imply); EMQ's are
 QuaPy's ``predict_proba``. Log-losses clip probabilities at 1e-15, as a
@@ -148,6 +151,9 @@ def build_methods(clf, X_train, y_train, X_val, y_val, n_classes, skip):
     methods["unadjusted"] = (lambda X: source, clf.predict_proba)
 
     methods["ours"] = _Adapter(LabelShiftAdapter(clf, source_priors=source)).pair()
+    methods["ours-em"] = _Adapter(
+        LabelShiftAdapter(clf, source_priors=source, solver="em")
+    ).pair()
     methods["ours-bcts"] = _Adapter(
         LabelShiftAdapter(clf, calibration="bcts"), calibration_data=(X_val, y_val)
     ).pair()
@@ -234,7 +240,8 @@ def run_dataset(name, args, rng):
     by_class = [np.flatnonzero(y_test == k) for k in range(n_classes)]
     size = args.sample_size if name != "synthetic" else args.synthetic_sample_size
     records = {
-        m: {"mae": [], "log_loss": [], "accuracy": [], "seconds": []} for m in methods
+        m: {"mae": [], "log_loss": [], "accuracy": [], "seconds": [], "zeros": []}
+        for m in methods
     }
     for _ in range(args.n_priors):
         priors = rng.dirichlet(np.ones(n_classes))
@@ -254,6 +261,7 @@ def run_dataset(name, args, rng):
                 rec["log_loss"].append(float(-np.mean(np.log(p_true))))
                 rec["accuracy"].append(float(np.mean(proba.argmax(axis=1) == ys)))
                 rec["seconds"].append(seconds)
+                rec["zeros"].append(int(np.sum((q <= 0) & (truth > 0))))
     summary = {}
     for m, rec in records.items():
         n = len(rec["mae"])
@@ -263,6 +271,8 @@ def run_dataset(name, args, rng):
             "log_loss": float(np.mean(rec["log_loss"])),
             "accuracy": float(np.mean(rec["accuracy"])),
             "ms": 1e3 * float(np.median(rec["seconds"])),
+            # Classes present in a sample but estimated at exactly zero.
+            "zeros": int(np.sum(rec["zeros"])),
             "n_samples": n,
         }
     info = {
@@ -313,11 +323,14 @@ def main(argv=None):
             f"pool {info['pool']}; {summary['ours']['n_samples']} samples of "
             f"{info['sample_size']}"
         )
-        print(f"   {'method':<16}{'MAE':>16}{'log-loss':>10}{'accuracy':>10}{'ms':>9}")
+        print(
+            f"   {'method':<16}{'MAE':>16}{'log-loss':>10}{'accuracy':>10}"
+            f"{'ms':>9}{'zeros':>7}"
+        )
         for m, s in summary.items():
             print(
                 f"   {m:<16}{s['mae']:>9.4f} ± {s['mae_se']:.4f}{s['log_loss']:>10.4f}"
-                f"{s['accuracy']:>10.4f}{s['ms']:>9.2f}"
+                f"{s['accuracy']:>10.4f}{s['ms']:>9.2f}{s['zeros']:>7d}"
             )
     out = (
         Path(args.json)

@@ -249,6 +249,10 @@ class LabelShiftAdapter(
 
     Notes
     -----
+    :meth:`weights_interval` gives confidence intervals of `priors_` (the
+    mixing weights of the class likelihoods), by profile likelihood, Wald or
+    bootstrap, with the classifier and its calibration held fixed.
+
     ``X`` is passed to the classifier as it is, and so is the calibration
     data; in a :class:`~sklearn.pipeline.Pipeline` that ends with this
     estimator, the earlier steps transform ``X`` but not

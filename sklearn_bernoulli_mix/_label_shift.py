@@ -19,9 +19,11 @@ from ._validation import (
     validate_params,
 )
 
-# Log-probabilities below this are clipped when BCTS rescales them, so that a
-# predicted probability of exactly zero keeps a finite log-loss.
-_LOG_FLOOR = np.log(np.finfo(np.float64).tiny)
+# BCTS works on log-probabilities floored at log(1e-12): trees and forests
+# give exact zeros, and a validation sample whose class got probability 0
+# would otherwise dominate the log-loss (and drive the temperature to its
+# bound).
+_LOG_FLOOR = np.log(1e-12)
 
 # BCTS keeps the temperature in [1 / _MAX_TEMPERATURE, _MAX_TEMPERATURE]: on
 # validation data that the classifier separates perfectly, the log-loss has
@@ -91,7 +93,9 @@ def fit_bcts(log_proba, y_index, sample_weight, *, max_iter=100, tol=1e-14):
     the problem is convex, and it is solved by Newton's method with a
     backtracking line search, which needs a handful of iterations where a
     first-order method struggles with the scales of ``a`` and the biases.
-    ``a`` is kept in [0.01, 100], with a warning at a bound.
+    ``a`` is kept in [0.01, 100], with a warning at a bound, and
+    ``log_proba`` is floored at ``log(1e-12)``, so that the exact zeros of
+    trees and forests have a finite log-loss.
 
     Returns ``(temperature, bias)``.
     """
@@ -197,7 +201,9 @@ class LabelShiftAdapter(
           minimising the validation log-loss. The biases make the mean
           calibrated posterior match the validation class frequencies,
           which the EM on the priors relies on; over-confident classifiers
-          (boosting, forests, neural networks) need it most.
+          (boosting, neural networks) need it most. Probabilities below
+          1e-12 are raised to 1e-12 first, so that exact zeros (trees,
+          forests) keep a finite log-loss.
 
     solver : {"sqp", "squarem", "em"}, default="sqp"
         Solver of the priors, as in :class:`FixedComponentMixture`.

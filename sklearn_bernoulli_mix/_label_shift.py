@@ -406,7 +406,7 @@ class LabelShiftAdapter(
 
     def _calibrated_log_proba(self, X):
         log_proba = self._raw_log_proba(X)
-        if self.calibration_bias_ is None:
+        if not self._bcts_:
             return log_proba
         z = np.maximum(log_proba, _LOG_FLOOR)
         return log_softmax(
@@ -425,8 +425,9 @@ class LabelShiftAdapter(
                     "calibration_data is only used with calibration='bcts'; "
                     "set calibration='bcts' or drop calibration_data."
                 )
+            self._bcts_ = False
             self.calibration_temperature_ = 1.0
-            self.calibration_bias_ = None
+            self.calibration_bias_ = np.zeros(len(classes))
             return None
         if calibration_data is None:
             raise ValueError(
@@ -478,6 +479,7 @@ class LabelShiftAdapter(
                 f"{y_val.shape[0]} labels."
             )
         temperature, bias = fit_bcts(log_proba, y_index, weight_val)
+        self._bcts_ = True
         self.calibration_temperature_ = temperature
         self.calibration_bias_ = bias
         return freq / freq.sum()

@@ -82,6 +82,9 @@ def test_equals_independent_em():
     np.testing.assert_allclose(adapter.predict_proba(X), posteriors, atol=1e-6)
     np.testing.assert_array_equal(adapter.predict(X), posteriors.argmax(axis=1))
     assert adapter.converged_ and adapter.gap_bound_ <= 1e-8
+    # Without calibration the posteriors are used as they are.
+    assert adapter.calibration_temperature_ == 1.0
+    np.testing.assert_array_equal(adapter.calibration_bias_, np.zeros(3))
 
 
 @pytest.mark.parametrize("solver", ["em", "squarem", "sqp"])

@@ -474,3 +474,27 @@ def test_bcts_warns_at_the_temperature_bound():
     y_v = clf.predict_proba(X_v).argmin(axis=1)
     with pytest.warns(UserWarning, match="temperature reached its bound \\(100\\)"):
         LabelShiftAdapter(clf, calibration="bcts").fit(X_v, calibration_data=(X_v, y_v))
+
+
+def test_string_classes_and_feature_names():
+    import pandas as pd
+
+    rng = np.random.RandomState(14)
+    names = np.array(["cat", "dog", "eel"])
+    X_s, y_s = draw(SOURCE, 1500, rng)
+    X_v, y_v = draw(SOURCE, 1000, rng)
+    X_t, y_t = draw([0.6, 0.3, 0.1], 1000, rng)
+    frame = pd.DataFrame(X_s, columns=["x"])
+    clf = LogisticRegression().fit(frame, names[y_s])
+    adapter = LabelShiftAdapter(clf, calibration="bcts").fit(
+        pd.DataFrame(X_t, columns=["x"]),
+        calibration_data=(pd.DataFrame(X_v, columns=["x"]), names[y_v]),
+    )
+    np.testing.assert_array_equal(adapter.classes_, names)
+    np.testing.assert_array_equal(adapter.feature_names_in_, ["x"])
+    assert adapter.n_features_in_ == 1
+    # Labels are the classifier's, and the same as with integer classes.
+    ints = LabelShiftAdapter(LogisticRegression().fit(X_s, y_s), calibration="bcts")
+    ints.fit(X_t, calibration_data=(X_v, y_v))
+    np.testing.assert_allclose(adapter.priors_, ints.priors_, atol=1e-6)
+    assert set(adapter.predict(pd.DataFrame(X_t, columns=["x"]))) <= set(names)

@@ -12,6 +12,7 @@ _PUBLIC = {
     "CategoricalMixture": "._categorical",
     "FixedComponentMixture": "._fixed",
     "InvalidParameterError": "._validation",
+    "LabelShiftAdapter": "._label_shift",
     "NonIdentifiableWarning": "._validation",
     "bernoulli_standard_errors": "._inference",
     "categorical_standard_errors": "._inference",

@@ -8,6 +8,7 @@ from ._blocks import unique_binary_rows, zero_likelihood_error
 from ._components import resolve_components
 from ._dask import DaskLikelihood, is_dask_array
 from ._em import _MixtureBase, fit_em, keep_state_on_error
+from ._intervals import _WeightsIntervalMixin
 from ._online import fixed_partial_fit
 from ._solvers import (
     covariance_from_information,
@@ -64,7 +65,7 @@ def _free_jacobian(n_components, ref):
     return jac
 
 
-class FixedComponentMixture(_MixtureBase):
+class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
     """Mixture of known component distributions with learned mixing weights.
 
     Each sample is drawn by first picking component ``k`` with probability
@@ -429,6 +430,8 @@ class FixedComponentMixture(_MixtureBase):
         self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
         store_weights_covariance(self, *weights_covariance(lik, counts, weights))
+        # Kept for weights_interval (see _intervals._WeightsIntervalMixin).
+        self._interval_data_ = (lik, counts, weights)
         return self
 
     @keep_state_on_error
@@ -547,6 +550,8 @@ class FixedComponentMixture(_MixtureBase):
         weights, bound = run_fixed_em(self, initialize, step)
         self.weights_ = weights
         self.gap_bound_ = bound
+        # The chunks' likelihoods are not kept: no profile or bootstrap.
+        self._interval_data_ = None
         if n_components == 1:
             cov, identifiable = np.zeros((1, 1)), True
         else:

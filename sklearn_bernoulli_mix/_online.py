@@ -163,6 +163,7 @@ def fixed_partial_fit(estimator, X, sample_weight=None):
     # information of the data is not available, so neither are the errors.
     estimator.weights_covariance_ = np.full((n_components, n_components), np.nan)
     estimator.weights_stderr_ = np.full(n_components, np.nan)
+    estimator._interval_data_ = None
     state.owner = estimator.weights_
     record_step(estimator, state, batch_log_lik, continued)
     return estimator

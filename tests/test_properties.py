@@ -505,7 +505,15 @@ def test_fixed_mixture_row_order_and_duplication_do_not_matter(problem, data):
         None if sw is None else np.tile(sw, 2),
     )
     for other in (permuted, doubled):
-        assert_same_fit(problem, base, other, ["weights_", "lower_bounds_"])
+        assert_same_fit(problem, base, other, ["lower_bounds_"])
+        # The weights are not always identified (identical components, or
+        # more components than distinct rows): compare the fitted mixture's
+        # likelihood of each row, which is.
+        np.testing.assert_allclose(
+            quiet(other.score_samples, problem.X),
+            quiet(base.score_samples, problem.X),
+            **param_tol(problem),
+        )
 
 
 @examples(50)

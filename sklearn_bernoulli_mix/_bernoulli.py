@@ -18,6 +18,7 @@ from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
+    COLUMNS,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -346,6 +347,18 @@ class BernoulliMixture(_LearnedMixture):
         threshold that answers your question. NaN stays missing. ``None``
         means X must already hold only 0 and 1 (and NaN for missing values).
 
+    covariates : int, str, slice, array-like of int, str or bool, or None, \
+            default=None
+        Columns of X that are covariates of class membership instead of
+        items: column indices, a boolean mask over the columns, or column
+        names when X is a pandas DataFrame, as
+        :class:`~sklearn.compose.ColumnTransformer` takes them. The class
+        probabilities of a row then follow a multinomial logit on its
+        covariates (latent class regression), ``P(class = k | z) =
+        softmax(z @ coef_.T + intercept_)[k]``; see `coef_` and the user
+        guide's page on covariates. Every method takes the whole X (items
+        and covariates). ``None`` is the model without covariates.
+
     warm_start : bool, default=False
         If True, each call to :meth:`fit` starts from the previous solution
         and `n_init` is ignored.
@@ -383,6 +396,31 @@ class BernoulliMixture(_LearnedMixture):
 
     means_ : ndarray of shape (n_components, n_features)
         Success probability of each feature in each component (float64).
+
+    coef_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: the slopes of the multinomial logit of class
+        membership. Class 0 is the reference: ``coef_[0]`` and
+        ``intercept_[0]`` are 0, and ``coef_[k, j]`` is the change of the
+        log odds of class ``k`` against class 0 per unit of covariate ``j``
+        (the contrasts ``coef_[k] - coef_[0]`` that poLCA reports).
+
+    intercept_ : ndarray of shape (n_components,)
+        Only with `covariates`: the intercepts of the logit (``intercept_[0]
+        = 0``).
+
+    coef_stderr_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: standard errors of `coef_` (0 for the
+        reference class, NaN where the data do not identify a coefficient),
+        from the inverse of the observed information of the observed-data
+        log-likelihood in the logit coefficients, the item parameters held
+        at their estimates.
+
+    intercept_stderr_ : ndarray of shape (n_components,)
+        Only with `covariates`: standard errors of `intercept_`, as
+        `coef_stderr_`.
+
+    n_covariates_ : int
+        Only with `covariates`: the number of covariate columns.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -460,6 +498,7 @@ class BernoulliMixture(_LearnedMixture):
         "means_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
         "binarize": [Interval("real", None, None), NONE],
+        "covariates": [COLUMNS, NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -480,6 +519,7 @@ class BernoulliMixture(_LearnedMixture):
         means_init=None,
         alpha=0.01,
         binarize=0.0,
+        covariates=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -496,6 +536,7 @@ class BernoulliMixture(_LearnedMixture):
         self.means_init = means_init
         self.alpha = alpha
         self.binarize = binarize
+        self.covariates = covariates
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

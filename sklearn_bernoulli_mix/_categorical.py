@@ -12,6 +12,7 @@ from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
+    COLUMNS,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -295,6 +296,18 @@ class CategoricalMixture(_LearnedMixture):
         a category a class never showed in training does not give a new
         sample probability 0.
 
+    covariates : int, str, slice, array-like of int, str or bool, or None, \
+            default=None
+        Columns of X that are covariates of class membership instead of
+        items: column indices, a boolean mask over the columns, or column
+        names when X is a pandas DataFrame, as
+        :class:`~sklearn.compose.ColumnTransformer` takes them. The class
+        probabilities of a row then follow a multinomial logit on its
+        covariates (latent class regression), ``P(class = k | z) =
+        softmax(z @ coef_.T + intercept_)[k]``; see `coef_` and the user
+        guide's page on covariates. Every method takes the whole X (items
+        and covariates). ``None`` is the model without covariates.
+
     warm_start : bool, default=False
         When True, :meth:`fit` continues from the fitted parameters.
 
@@ -330,6 +343,31 @@ class CategoricalMixture(_LearnedMixture):
         The categories of each item: the codes ``0 .. n_categories_[j] - 1``,
         or the categories of a pandas ``category`` column given to
         :meth:`fit` (whose codes are then the categories' positions).
+
+    coef_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: the slopes of the multinomial logit of class
+        membership. Class 0 is the reference: ``coef_[0]`` and
+        ``intercept_[0]`` are 0, and ``coef_[k, j]`` is the change of the
+        log odds of class ``k`` against class 0 per unit of covariate ``j``
+        (the contrasts ``coef_[k] - coef_[0]`` that poLCA reports).
+
+    intercept_ : ndarray of shape (n_components,)
+        Only with `covariates`: the intercepts of the logit (``intercept_[0]
+        = 0``).
+
+    coef_stderr_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: standard errors of `coef_` (0 for the
+        reference class, NaN where the data do not identify a coefficient),
+        from the inverse of the observed information of the observed-data
+        log-likelihood in the logit coefficients, the item parameters held
+        at their estimates.
+
+    intercept_stderr_ : ndarray of shape (n_components,)
+        Only with `covariates`: standard errors of `intercept_`, as
+        `coef_stderr_`.
+
+    n_covariates_ : int
+        Only with `covariates`: the number of covariate columns.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -398,6 +436,7 @@ class CategoricalMixture(_LearnedMixture):
         "weights_init": [ARRAY_LIKE, NONE],
         "category_probs_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
+        "covariates": [COLUMNS, NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -422,6 +461,7 @@ class CategoricalMixture(_LearnedMixture):
         weights_init=None,
         category_probs_init=None,
         alpha=0.01,
+        covariates=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -439,6 +479,7 @@ class CategoricalMixture(_LearnedMixture):
         self.weights_init = weights_init
         self.category_probs_init = category_probs_init
         self.alpha = alpha
+        self.covariates = covariates
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

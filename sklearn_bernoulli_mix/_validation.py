@@ -143,7 +143,20 @@ class _ArrayLike:
         return "an array-like"
 
 
+class _Columns:
+    """A selection of columns, as ColumnTransformer takes (checked in fit)."""
+
+    def is_satisfied_by(self, value):
+        return isinstance(
+            value, int | np.integer | str | slice | np.ndarray | list | tuple
+        ) and not isinstance(value, bool)
+
+    def __str__(self):
+        return "an int, a str, a slice, or an array-like of ints, names or booleans"
+
+
 NONE = _NoneConstraint()
+COLUMNS = _Columns()
 RANDOM_STATE = _RandomState()
 BOOLEAN = _Boolean()
 ARRAY_LIKE = _ArrayLike()

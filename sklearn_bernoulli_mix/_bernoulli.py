@@ -213,6 +213,36 @@ class BernoulliFamily:
         np.clip(means, self.clip_eps, 1 - self.clip_eps, out=means)
         return weights, means
 
+    def indicators(self, Xb):
+        """``(answers, observed)`` (rows, 2 n_features) as category indicators.
+
+        Item ``j`` is a two-category item at columns ``2j`` (answer 0) and
+        ``2j + 1`` (answer 1); a missing answer has zeros in both and
+        ``observed`` 0. The coding of the standard errors (see
+        ``indicator_probs``).
+        """
+        X = Xb.toarray() if sp.issparse(Xb) else np.asarray(Xb)
+        X = X.astype(np.float64)
+        nan = np.isnan(X)
+        x = np.where(nan, 0.0, X)
+        answers = np.empty((X.shape[0], 2 * X.shape[1]))
+        answers[:, 0::2] = (1 - x) * ~nan
+        answers[:, 1::2] = x
+        return answers, np.repeat((~nan).astype(np.float64), 2, axis=1)
+
+    def indicator_probs(self, means):
+        """Category probabilities (n_components, 2 n_features) of ``indicators``."""
+        means = np.asarray(means, dtype=np.float64)
+        out = np.empty((means.shape[0], 2 * means.shape[1]))
+        out[:, 0::2] = 1 - means
+        out[:, 1::2] = means
+        return out
+
+    @property
+    def indicator_offsets(self):
+        """Start of each item's columns in ``indicators`` (and the end)."""
+        return 2 * np.arange(self.n_features + 1)
+
     def kmeans_view(self, Xb):
         """Rows for k-means: NaN replaced by the column mean of the rows."""
         return _fill_missing(Xb)

@@ -196,6 +196,20 @@ class CategoricalFamily:
             probs.append(p)
         return self.clip(weights, probs)
 
+    def indicators(self, Xb):
+        """``(one-hot answers, observed)`` (rows, total categories), float64."""
+        observed = np.repeat((~np.isnan(Xb)).astype(np.float64), self.n_categories, 1)
+        return self.one_hot(Xb).astype(np.float64), observed
+
+    def indicator_probs(self, probs):
+        """Category probabilities (n_components, total categories) of ``indicators``."""
+        return np.concatenate(probs, axis=1).astype(np.float64)
+
+    @property
+    def indicator_offsets(self):
+        """Start of each item's columns in ``indicators`` (and the end)."""
+        return self.offsets
+
     def kmeans_view(self, Xb):
         """One-hot rows for k-means; a missing item gets its column means."""
         onehot = self.one_hot(Xb)

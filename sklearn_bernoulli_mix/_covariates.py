@@ -152,3 +152,102 @@ def standard_errors(info, n_components, n_columns):
     out[1:] = se.reshape(n_components - 1, n_columns)
     unidentified[1:] = null.reshape(n_components - 1, n_columns)
     return out, unidentified
+
+
+#: Above this many parameters (logit coefficients and item probabilities),
+#: the standard errors of the coefficients hold the item parameters fixed
+#: instead of forming the full information matrix.
+MAX_FULL_INFORMATION = 3000
+
+
+class LouisInformation:
+    """Observed information of every parameter by Louis' formula, row block by block.
+
+    The parameters are the free logit coefficients ``beta[1:]`` (in the
+    module's order) and then, class by class, the natural parameters of
+    every category of every item (item ``j``'s categories at
+    ``offsets[j]:offsets[j + 1]`` of the indicator coding, class ``k``'s
+    category probabilities ``probs[k]``): ``log p_kjc = eta_kjc -
+    log sum_c' exp(eta_kjc')``. That over-parameterises each item by one
+    direction (a common shift), which the information has as a null
+    direction and which does not touch ``beta``.
+
+    Louis (1982): the observed information is the expected complete-data
+    information minus the conditional covariance of the complete-data
+    score, both given the observed answers and covariates of each row.
+    """
+
+    def __init__(self, n_columns, probs, offsets):
+        self.probs = np.asarray(probs, dtype=np.float64)
+        self.offsets = np.asarray(offsets)
+        self.n_components, self.n_indicators = self.probs.shape
+        self.n_columns = n_columns
+        self.n_beta = (self.n_components - 1) * n_columns
+        self.n_parameters = self.n_beta + self.n_components * self.n_indicators
+        self.covariance = np.zeros((self.n_parameters, self.n_parameters))
+        self.beta_information = np.zeros((self.n_beta, self.n_beta))
+        self.n_observed = np.zeros((self.n_components, self.n_indicators))
+
+    def _eta(self, k):
+        start = self.n_beta + k * self.n_indicators
+        return slice(start, start + self.n_indicators)
+
+    def add(self, Z1, prior, resp, sw, answers, observed):
+        """Add rows: their design, prior and posterior, weights and indicators."""
+        n_rows, q = Z1.shape
+        K = self.n_components
+        residual = answers[:, None, :] - observed[:, None, :] * self.probs[None]
+        expected = np.hstack(
+            [
+                (resp[:, 1:, None] * Z1[:, None, :]).reshape(n_rows, -1),
+                (resp[:, :, None] * residual).reshape(n_rows, -1),
+            ]
+        )
+        # Sum over rows of Cov(S | row) = E[S S'] - E[S] E[S]'.
+        cov = -(expected.T @ (sw[:, None] * expected))
+        weighted = sw[:, None] * resp
+        for k in range(K):
+            eta = self._eta(k)
+            u = residual[:, k, :]
+            wk = weighted[:, k : k + 1]
+            cov[eta, eta] += u.T @ (wk * u)
+            if k >= 1:
+                b = slice((k - 1) * q, k * q)
+                cov[b, b] += Z1.T @ (wk * Z1)
+                cross = Z1.T @ (wk * u)
+                cov[b, eta] += cross
+                cov[eta, b] += cross.T
+        self.covariance += cov
+        if K > 1:
+            self.beta_information += _information(Z1, prior[:, 1:], sw)
+        self.n_observed += weighted.T @ observed
+
+    def matrix(self):
+        """The observed information (n_parameters, n_parameters)."""
+        info = -self.covariance
+        info[: self.n_beta, : self.n_beta] += self.beta_information
+        for k in range(self.n_components):
+            eta = self._eta(k)
+            block = info[eta, eta]
+            for a, b in zip(self.offsets[:-1], self.offsets[1:]):
+                p = self.probs[k, a:b]
+                n = self.n_observed[k, a]
+                block[a:b, a:b] += n * (np.diag(p) - np.outer(p, p))
+            info[eta, eta] = block
+        return info
+
+
+def profile_information(info, n_first):
+    """Information of the first ``n_first`` parameters with the others estimated.
+
+    The Schur complement ``A - B C^+ B'`` of the others' block ``C``; its
+    inverse is the first parameters' block of the inverse of ``info``
+    (directions that ``C`` does not identify are left out of ``C^+``).
+    """
+    A = info[:n_first, :n_first]
+    B = info[:n_first, n_first:]
+    C = info[n_first:, n_first:]
+    values, vectors = np.linalg.eigh((C + C.T) / 2)
+    keep = values > RANK_TOL * max(values.max(initial=0.0), np.finfo(float).tiny)
+    projected = vectors[:, keep].T @ B.T
+    return A - projected.T @ (projected / values[keep][:, None])

@@ -15,9 +15,12 @@ from ._blocks import (
     zero_likelihood_error,
 )
 from ._covariates import (
+    MAX_FULL_INFORMATION,
+    LouisInformation,
     log_prior,
     newton_m_step,
     observed_information,
+    profile_information,
     standard_errors,
     start_beta,
     with_intercept,
@@ -387,8 +390,7 @@ class _LearnedMixture(_MixtureBase):
         self.intercept_ = beta[:, 0].copy()
         self.coef_ = beta[:, 1:].copy()
         self.n_covariates_ = Z.shape[1]
-        _, resp = covariate_e_step(family, data, Z1, beta, probs)
-        info = observed_information(Z1, beta, resp, sw)
+        info = covariate_information(family, data, Z1, beta, probs)
         stderr, unidentified = standard_errors(info, n_components, n_columns)
         self.intercept_stderr_ = stderr[:, 0]
         self.coef_stderr_ = stderr[:, 1:]
@@ -734,3 +736,28 @@ def _nearest_centre(family, X, centres):
         dist = centre_sq - 2 * np.asarray(block @ centres.T)
         labels[rows] = dist.argmin(axis=1)
     return labels
+
+
+def covariate_information(family, data, Z1, beta, probs):
+    """Observed information of the logit coefficients ``beta[1:]`` at the fit.
+
+    Louis' formula for every parameter (coefficients and item
+    probabilities), then the coefficients' profile (Schur complement), so
+    that their standard errors account for the item probabilities being
+    estimated too. Above :data:`MAX_FULL_INFORMATION` parameters, the
+    information with the item probabilities held fixed instead.
+    """
+    n_components, n_columns = beta.shape
+    X, sw = data.X, data.sample_weight
+    flat = family.indicator_probs(probs)
+    louis = LouisInformation(n_columns, flat, family.indicator_offsets)
+    full = louis.n_parameters <= MAX_FULL_INFORMATION
+    _, resp = covariate_e_step(family, data, Z1, beta, probs)
+    if not full:
+        return observed_information(Z1, beta, resp, sw)
+    for rows in row_blocks(X, louis.n_parameters):
+        with np.errstate(under="ignore"):
+            prior = np.exp(log_prior(Z1[rows], beta))
+        answers, observed = family.indicators(X[rows])
+        louis.add(Z1[rows], prior, resp[rows], sw[rows], answers, observed)
+    return profile_information(louis.matrix(), louis.n_beta)

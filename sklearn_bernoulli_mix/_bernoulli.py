@@ -442,8 +442,10 @@ class BernoulliMixture(_LearnedMixture):
         Only with `covariates`: standard errors of `coef_` (0 for the
         reference class, NaN where the data do not identify a coefficient),
         from the inverse of the observed information of the observed-data
-        log-likelihood in the logit coefficients, the item parameters held
-        at their estimates.
+        log-likelihood (Louis' formula, exact) of all the parameters, so
+        that they account for the item parameters being estimated too. On
+        the logit scale; computed at the fitted values, which with
+        ``alpha > 0`` are posterior modes.
 
     intercept_stderr_ : ndarray of shape (n_components,)
         Only with `covariates`: standard errors of `intercept_`, as

@@ -518,3 +518,37 @@ class TestBadInput:
             model.fit(X)
         np.testing.assert_array_equal(model.coef_, coef)
         assert model.n_features_in_ == 8
+
+
+def test_sparse_and_float32_input_with_covariates():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, _ = simulate("bernoulli", seed=13, n=400)
+    params = dict(n_components=3, covariates=[-2, -1], random_state=0)
+    dense = BernoulliMixture(**params).fit(X)
+    from_sparse = BernoulliMixture(**params).fit(sparse.csr_matrix(X))
+    np.testing.assert_allclose(from_sparse.coef_, dense.coef_, atol=1e-10)
+    np.testing.assert_allclose(
+        from_sparse.predict_proba(sparse.csr_matrix(X)),
+        dense.predict_proba(X),
+        atol=1e-10,
+    )
+    single = BernoulliMixture(**params).fit(X.astype(np.float32))
+    assert single.coef_.dtype == np.float64
+    np.testing.assert_allclose(single.coef_, dense.coef_, atol=0.02)
+
+
+def test_pandas_category_items_with_numeric_covariates():
+    pd = pytest.importorskip("pandas")
+    X, _ = simulate("categorical", seed=14, n=400)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d", "z1", "z2"])
+    labels = np.array(["no", "maybe", "yes"])
+    for name in "abcd":
+        frame[name] = pd.Categorical(
+            labels[frame[name].astype(int)], categories=list(labels)
+        )
+    params = dict(n_components=3, random_state=0)
+    by_name = CategoricalMixture(covariates=["z1", "z2"], **params).fit(frame)
+    codes = CategoricalMixture(covariates=[4, 5], **params).fit(X)
+    assert list(by_name.categories_[0]) == list(labels)
+    np.testing.assert_allclose(by_name.coef_, codes.coef_, atol=1e-12)
+    np.testing.assert_allclose(by_name.predict_proba(frame), codes.predict_proba(X))

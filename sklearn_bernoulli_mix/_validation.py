@@ -18,10 +18,12 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 class NonIdentifiableWarning(UserWarning):
-    """Warned when the mixing weights cannot be told apart on the data.
+    """Warned when parameters cannot be told apart on the data.
 
-    The observed information matrix of the weights is singular, so their
-    standard errors are undefined and reported as NaN.
+    The observed information matrix of the parameters (the mixing weights
+    of a :class:`FixedComponentMixture`, the covariate coefficients of a
+    learned mixture) is singular, so their standard errors are undefined
+    and reported as NaN.
     """
 
 
@@ -147,9 +149,11 @@ class _Columns:
     """A selection of columns, as ColumnTransformer takes (checked in fit)."""
 
     def is_satisfied_by(self, value):
+        if isinstance(value, bool | np.bool_):
+            return False
         return isinstance(
-            value, int | np.integer | str | slice | np.ndarray | list | tuple
-        ) and not isinstance(value, bool)
+            value, int | np.integer | str | slice | list | tuple
+        ) or hasattr(value, "__array__")
 
     def __str__(self):
         return "an int, a str, a slice, or an array-like of ints, names or booleans"

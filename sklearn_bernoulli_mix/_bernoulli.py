@@ -19,6 +19,7 @@ from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
+    COLUMNS,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -236,6 +237,36 @@ class BernoulliFamily:
         result.probs_stderr = result.means_stderr
         return result
 
+    def indicators(self, Xb):
+        """``(answers, observed)`` (rows, 2 n_features) as category indicators.
+
+        Item ``j`` is a two-category item at columns ``2j`` (answer 0) and
+        ``2j + 1`` (answer 1); a missing answer has zeros in both and
+        ``observed`` 0. The coding of the standard errors (see
+        ``indicator_probs``).
+        """
+        X = Xb.toarray() if sp.issparse(Xb) else np.asarray(Xb)
+        X = X.astype(np.float64)
+        nan = np.isnan(X)
+        x = np.where(nan, 0.0, X)
+        answers = np.empty((X.shape[0], 2 * X.shape[1]))
+        answers[:, 0::2] = (1 - x) * ~nan
+        answers[:, 1::2] = x
+        return answers, np.repeat((~nan).astype(np.float64), 2, axis=1)
+
+    def indicator_probs(self, means):
+        """Category probabilities (n_components, 2 n_features) of ``indicators``."""
+        means = np.asarray(means, dtype=np.float64)
+        out = np.empty((means.shape[0], 2 * means.shape[1]))
+        out[:, 0::2] = 1 - means
+        out[:, 1::2] = means
+        return out
+
+    @property
+    def indicator_offsets(self):
+        """Start of each item's columns in ``indicators`` (and the end)."""
+        return 2 * np.arange(self.n_features + 1)
+
     def kmeans_view(self, Xb):
         """Rows for k-means: NaN replaced by the column mean of the rows."""
         return _fill_missing(Xb)
@@ -385,8 +416,21 @@ class BernoulliMixture(_LearnedMixture):
         Parameters on the boundary (a probability at its clip, an empty
         class) or not identified get NaN and a
         :class:`~sklearn_bernoulli_mix.NonIdentifiableWarning` naming them.
-        Not computed on Dask input or by :meth:`partial_fit` (NaN). See
+        Not computed on Dask input, by :meth:`partial_fit`, or for the item
+        parameters of a model with `covariates` (whose ``coef_stderr_`` and
+        ``intercept_stderr_`` fit always computes): NaN there. See
         :func:`~sklearn_bernoulli_mix.bernoulli_standard_errors`.
+    covariates : int, str, slice, array-like of int, str or bool, or None, \
+            default=None
+        Columns of X that are covariates of class membership instead of
+        items: column indices, a boolean mask over the columns, or column
+        names when X is a pandas DataFrame, as
+        :class:`~sklearn.compose.ColumnTransformer` takes them. The class
+        probabilities of a row then follow a multinomial logit on its
+        covariates (latent class regression), ``P(class = k | z) =
+        softmax(z @ coef_.T + intercept_)[k]``; see `coef_` and the user
+        guide's page on covariates. Every method takes the whole X (items
+        and covariates). ``None`` is the model without covariates.
 
     warm_start : bool, default=False
         If True, each call to :meth:`fit` starts from the previous solution
@@ -439,6 +483,32 @@ class BernoulliMixture(_LearnedMixture):
 
     parameter_names_ : list of str
         Names of the free parameters of `covariance_`.
+    coef_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: the slopes of the multinomial logit of class
+        membership. Class 0 is the reference: ``coef_[0]`` and
+        ``intercept_[0]`` are 0, and ``coef_[k, j]`` is the change of the
+        log odds of class ``k`` against class 0 per unit of covariate ``j``
+        (the contrasts ``coef_[k] - coef_[0]`` that poLCA reports).
+
+    intercept_ : ndarray of shape (n_components,)
+        Only with `covariates`: the intercepts of the logit (``intercept_[0]
+        = 0``).
+
+    coef_stderr_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: standard errors of `coef_` (0 for the
+        reference class, NaN where the data do not identify a coefficient),
+        from the inverse of the observed information of the observed-data
+        log-likelihood (Louis' formula, exact) of all the parameters, so
+        that they account for the item parameters being estimated too. On
+        the logit scale; computed at the fitted values, which with
+        ``alpha > 0`` are posterior modes.
+
+    intercept_stderr_ : ndarray of shape (n_components,)
+        Only with `covariates`: standard errors of `intercept_`, as
+        `coef_stderr_`.
+
+    n_covariates_ : int
+        Only with `covariates`: the number of covariate columns.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -517,6 +587,7 @@ class BernoulliMixture(_LearnedMixture):
         "alpha": [Interval("real", 0, None)],
         "binarize": [Interval("real", None, None), NONE],
         "se_method": [Options("hessian", "opg", "sandwich"), NONE],
+        "covariates": [COLUMNS, NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -538,6 +609,7 @@ class BernoulliMixture(_LearnedMixture):
         alpha=0.01,
         binarize=0.0,
         se_method="hessian",
+        covariates=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -555,6 +627,7 @@ class BernoulliMixture(_LearnedMixture):
         self.alpha = alpha
         self.binarize = binarize
         self.se_method = se_method
+        self.covariates = covariates
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

@@ -13,6 +13,7 @@ from ._learned import _LearnedMixture
 from ._validation import (
     ARRAY_LIKE,
     BOOLEAN,
+    COLUMNS,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -222,6 +223,20 @@ class CategoricalFamily:
         result.probs_stderr = result.category_probs_stderr
         return result
 
+    def indicators(self, Xb):
+        """``(one-hot answers, observed)`` (rows, total categories), float64."""
+        observed = np.repeat((~np.isnan(Xb)).astype(np.float64), self.n_categories, 1)
+        return self.one_hot(Xb).astype(np.float64), observed
+
+    def indicator_probs(self, probs):
+        """Category probabilities (n_components, total categories) of ``indicators``."""
+        return np.concatenate(probs, axis=1).astype(np.float64)
+
+    @property
+    def indicator_offsets(self):
+        """Start of each item's columns in ``indicators`` (and the end)."""
+        return self.offsets
+
     def kmeans_view(self, Xb):
         """One-hot rows for k-means; a missing item gets its column means."""
         onehot = self.one_hot(Xb)
@@ -337,8 +352,21 @@ class CategoricalMixture(_LearnedMixture):
         Parameters on the boundary (a probability at its clip, an empty
         class) or not identified get NaN and a
         :class:`~sklearn_bernoulli_mix.NonIdentifiableWarning` naming them.
-        Not computed on Dask input or by :meth:`partial_fit` (NaN). See
+        Not computed on Dask input, by :meth:`partial_fit`, or for the item
+        parameters of a model with `covariates` (whose ``coef_stderr_`` and
+        ``intercept_stderr_`` fit always computes): NaN there. See
         :func:`~sklearn_bernoulli_mix.categorical_standard_errors`.
+    covariates : int, str, slice, array-like of int, str or bool, or None, \
+            default=None
+        Columns of X that are covariates of class membership instead of
+        items: column indices, a boolean mask over the columns, or column
+        names when X is a pandas DataFrame, as
+        :class:`~sklearn.compose.ColumnTransformer` takes them. The class
+        probabilities of a row then follow a multinomial logit on its
+        covariates (latent class regression), ``P(class = k | z) =
+        softmax(z @ coef_.T + intercept_)[k]``; see `coef_` and the user
+        guide's page on covariates. Every method takes the whole X (items
+        and covariates). ``None`` is the model without covariates.
 
     warm_start : bool, default=False
         When True, :meth:`fit` continues from the fitted parameters.
@@ -389,6 +417,32 @@ class CategoricalMixture(_LearnedMixture):
 
     parameter_names_ : list of str
         Names of the free parameters of `covariance_`.
+    coef_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: the slopes of the multinomial logit of class
+        membership. Class 0 is the reference: ``coef_[0]`` and
+        ``intercept_[0]`` are 0, and ``coef_[k, j]`` is the change of the
+        log odds of class ``k`` against class 0 per unit of covariate ``j``
+        (the contrasts ``coef_[k] - coef_[0]`` that poLCA reports).
+
+    intercept_ : ndarray of shape (n_components,)
+        Only with `covariates`: the intercepts of the logit (``intercept_[0]
+        = 0``).
+
+    coef_stderr_ : ndarray of shape (n_components, n_covariates_)
+        Only with `covariates`: standard errors of `coef_` (0 for the
+        reference class, NaN where the data do not identify a coefficient),
+        from the inverse of the observed information of the observed-data
+        log-likelihood (Louis' formula, exact) of all the parameters, so
+        that they account for the item parameters being estimated too. On
+        the logit scale; computed at the fitted values, which with
+        ``alpha > 0`` are posterior modes.
+
+    intercept_stderr_ : ndarray of shape (n_components,)
+        Only with `covariates`: standard errors of `intercept_`, as
+        `coef_stderr_`.
+
+    n_covariates_ : int
+        Only with `covariates`: the number of covariate columns.
 
     converged_ : bool
         True when the best initialisation converged.
@@ -458,6 +512,7 @@ class CategoricalMixture(_LearnedMixture):
         "category_probs_init": [ARRAY_LIKE, NONE],
         "alpha": [Interval("real", 0, None)],
         "se_method": [Options("hessian", "opg", "sandwich"), NONE],
+        "covariates": [COLUMNS, NONE],
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "verbose": [Interval("int", 0, None)],
@@ -483,6 +538,7 @@ class CategoricalMixture(_LearnedMixture):
         category_probs_init=None,
         alpha=0.01,
         se_method="hessian",
+        covariates=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -501,6 +557,7 @@ class CategoricalMixture(_LearnedMixture):
         self.category_probs_init = category_probs_init
         self.alpha = alpha
         self.se_method = se_method
+        self.covariates = covariates
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

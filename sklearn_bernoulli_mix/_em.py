@@ -187,13 +187,16 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
     ``_sample_component(k, n, rng)``.
     """
 
-    def _log_resp_and_norm(self, X, *, want="both"):
+    def _log_resp_and_norm(self, X, *, want="both", log_prior=None):
         """Posterior log-probabilities and log p(x), computed block by block.
 
         Memory beyond the outputs stays O(block rows x n_components).
         ``want`` is ``"both"``, ``"norm"`` (log p(x) only) or ``"labels"``
-        (the argmax of the posterior only). Rows with zero likelihood under
-        every component are all named in one error.
+        (the argmax of the posterior only). ``log_prior`` (n_samples,
+        n_components), when given, holds each row's own log prior class
+        probabilities (a model with covariates) in place of the log weights.
+        Rows with zero likelihood under every component are all named in
+        one error.
         """
         n_samples, n_components = X.shape[0], self.weights_.shape[0]
         log_norm = np.empty(n_samples) if want != "labels" else None
@@ -214,7 +217,7 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
             # has log p(x) = its row maximum exactly, and the weights as its
             # posterior.
             alike = np.all(weighted == 0, axis=1)
-            weighted += log_weights
+            weighted += log_weights if log_prior is None else log_prior[rows]
             block_norm = logsumexp(weighted, axis=1)
             block_norm[alike] = 0.0
             bad = np.flatnonzero(~(np.isfinite(block_norm) & finite))
@@ -236,6 +239,14 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return self._validate_X(X, reset=False)
 
+    def _predict_input(self, X):
+        """``(validated X, per-row log prior or None)`` for the predictions.
+
+        ``None`` means the log weights, the same for every row; a model with
+        covariates gives each row its own prior.
+        """
+        return self._check_predict_input(X), None
+
     def score_samples(self, X):
         """Compute the log-likelihood of each sample under the mixture.
 
@@ -252,8 +263,8 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "score_samples")
-        X = self._check_predict_input(X)
-        return self._log_resp_and_norm(X, want="norm")[1]
+        X, log_prior = self._predict_input(X)
+        return self._log_resp_and_norm(X, want="norm", log_prior=log_prior)[1]
 
     def score(self, X, y=None, sample_weight=None):
         """Compute the mean log-likelihood of the samples under the mixture.
@@ -302,8 +313,8 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict_proba")
-        X = self._check_predict_input(X)
-        resp = self._log_resp_and_norm(X)[0]
+        X, log_prior = self._predict_input(X)
+        resp = self._log_resp_and_norm(X, log_prior=log_prior)[0]
         with np.errstate(under="ignore"):
             return np.exp(resp, out=resp)
 
@@ -323,8 +334,8 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict")
-        X = self._check_predict_input(X)
-        return self._log_resp_and_norm(X, want="labels")[2]
+        X, log_prior = self._predict_input(X)
+        return self._log_resp_and_norm(X, want="labels", log_prior=log_prior)[2]
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the mixture and return the most probable component of each sample.
@@ -351,8 +362,9 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """``(n_samples, sum of log p(x))`` of validated X (or a Dask array)."""
         if is_dask_array(X):
             return X.shape[0], self.score(X) * X.shape[0]
-        X = self._check_predict_input(X)
-        return X.shape[0], float(self._log_resp_and_norm(X, want="norm")[1].sum())
+        X, log_prior = self._predict_input(X)
+        log_norm = self._log_resp_and_norm(X, want="norm", log_prior=log_prior)[1]
+        return X.shape[0], float(log_norm.sum())
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.

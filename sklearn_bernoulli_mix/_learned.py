@@ -1,15 +1,41 @@
 """``fit`` and ``partial_fit`` written once for every mixture whose components are learned."""
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._blocks import add_stats, init_sample_size, row_blocks
+from ._blocks import (
+    Stats,
+    add_stats,
+    init_sample_size,
+    row_blocks,
+    zero_likelihood_error,
+)
+from ._covariates import (
+    MAX_FULL_INFORMATION,
+    LouisInformation,
+    log_prior,
+    newton_m_step,
+    observed_information,
+    profile_information,
+    standard_errors,
+    start_beta,
+    with_intercept,
+)
 from ._dask import DaskData, is_dask_array, prepare_dask_array
 from ._em import _MixtureBase, fit_em, keep_state_on_error
 from ._engine import InMemoryData
 from ._online import StepwiseState, current_state, record_step
-from ._validation import check_sample_weight, check_weights, validate_params, warn
+from ._validation import (
+    NonIdentifiableWarning,
+    check_sample_weight,
+    check_weights,
+    validate_params,
+    warn,
+)
 
 #: Above this many free parameters, ``fit`` does not compute the standard
 #: errors (their covariance matrix grows as the square of this number).
@@ -42,6 +68,12 @@ class _LearnedMixture(_MixtureBase):
       previous family on a warm start or a later ``partial_fit``);
     - ``_in_memory_data(X, sample_weight)``: the data object of validated X
       (e.g. with identical rows collapsed).
+
+    With the constructor parameter ``covariates`` set, the named columns of
+    X are covariates of class membership (a multinomial logit, see
+    ``_covariates.py``) and the others the items the family sees; the
+    family itself is unchanged: its ``log_prob`` and ``resp_stats`` are all
+    the covariate E-step needs.
     """
 
     # ------------------------------------------------------------------ fit
@@ -49,6 +81,9 @@ class _LearnedMixture(_MixtureBase):
     @keep_state_on_error
     def fit(self, X, y=None, sample_weight=None):
         validate_params(self, self._parameter_constraints)
+        if self.covariates is not None:
+            return self._fit_with_covariates(X, sample_weight)
+        self._forget_covariates()
         data = self._data(X, sample_weight)
         previous = getattr(self, "_family", None)
         warm = self.warm_start and hasattr(self, "converged_")
@@ -216,6 +251,12 @@ class _LearnedMixture(_MixtureBase):
     @keep_state_on_error
     def partial_fit(self, X, y=None, sample_weight=None):
         validate_params(self, self._parameter_constraints)
+        if self.covariates is not None or _has_covariates(self):
+            raise ValueError(
+                "partial_fit does not support covariates: the multinomial-logit "
+                "M-step needs every row at once. Use fit (in memory), or set "
+                "covariates=None and call fit to start a model without them."
+            )
         fitted = hasattr(self, "weights_")
         if fitted and self.weights_.shape[0] != self.n_components:
             raise ValueError(
@@ -295,10 +336,346 @@ class _LearnedMixture(_MixtureBase):
         return out
 
     def _n_parameters(self):
-        return self._family.n_parameters(self.weights_.shape[0])
+        n_components = self.weights_.shape[0]
+        n_parameters = self._family.n_parameters(n_components)
+        if _has_covariates(self):
+            # The intercepts replace the free weights; the slopes come on top.
+            n_parameters += (n_components - 1) * self.coef_.shape[1]
+        return n_parameters
 
     def _sample_component(self, k, n, rng):
+        if _has_covariates(self):
+            raise ValueError(
+                "sample is not defined for a model with covariates: class "
+                "membership depends on the covariates of each row. Draw the "
+                "classes from predict_proba of rows with their covariates, then "
+                "the items of each class."
+            )
         return self._family.sample(getattr(self, self._probs_attr), k, n, rng)
+
+    # ----------------------------------------------------------- covariates
+
+    def _forget_covariates(self):
+        for name in _COVARIATE_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+
+    def _fit_with_covariates(self, X, sample_weight):
+        """EM for the items and the multinomial logit of class membership."""
+        if is_dask_array(X):
+            raise ValueError(
+                "covariates are not supported when fitting a Dask array: fit "
+                "the rows in memory (X.compute()), or set covariates=None."
+            )
+        previous = getattr(self, "_family", None)
+        warm = self.warm_start and hasattr(self, "converged_")
+        previous_beta = getattr(self, "_beta", None)
+        X, Z = self._split_covariates(X, reset=True)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        data = InMemoryData(X, sample_weight)
+        family = self._make_family(data, previous if warm else None)
+        n_components = self.n_components
+        if data.n_samples < n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = "
+                f"{n_components}, n_samples = {data.n_samples}."
+            )
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number; "
+                "all weights are zero."
+            )
+        Z1 = with_intercept(Z)
+        n_columns = Z1.shape[1]
+        warm_params = None
+        if warm:
+            self._check_warm_start(family)
+            weights, probs = family.clip(self.weights_, getattr(self, self._probs_attr))
+            if previous_beta is not None and previous_beta.shape == (
+                n_components,
+                n_columns,
+            ):
+                warm_params = (previous_beta, probs)
+            else:
+                warm_params = (start_beta(weights, n_columns), probs)
+        given = self._given_start(family)
+
+        def initialize(random_state):
+            weights, probs = self._start(family, data, given, random_state)
+            return start_beta(weights, n_columns), probs
+
+        def step(params):
+            beta, probs = params
+            stats, resp = covariate_e_step(family, data, Z1, beta, probs)
+            _, new_probs = family.m_step(stats)
+            new_beta = newton_m_step(Z1, beta, resp, data.sample_weight)
+            return (new_beta, new_probs), stats.log_lik / stats.weight, None
+
+        params, _ = fit_em(
+            self,
+            initialize=initialize,
+            step=step,
+            is_converged=lambda change, info: abs(change) < self.tol,
+            n_init=self.n_init,
+            warm_start_params=warm_params,
+            warm_start_lower_bound=self.lower_bound_ if warm else -np.inf,
+            unconverged_message=lambda info: (
+                "Best performing initialization did not converge. Try different "
+                "init parameters, or increase max_iter, tol, or check for "
+                "degenerate data."
+            ),
+        )
+        beta, probs = params
+        sw = data.sample_weight
+        with np.errstate(under="ignore"):
+            prior = np.exp(log_prior(Z1, beta))
+        self._store(family, (sw @ prior / sw.sum(), probs))
+        self._stepwise = None
+        self._beta = beta
+        self.intercept_ = beta[:, 0].copy()
+        self.coef_ = beta[:, 1:].copy()
+        self.n_covariates_ = Z.shape[1]
+        info = covariate_information(family, data, Z1, beta, probs)
+        stderr, unidentified = standard_errors(info, n_components, n_columns)
+        self.intercept_stderr_ = stderr[:, 0]
+        self.coef_stderr_ = stderr[:, 1:]
+        # The item parameters' errors under covariates are not computed yet.
+        self._store_standard_errors(family, None, (None, probs))
+        if unidentified.any():
+            names = self._covariate_names()
+            labels = [
+                f"intercept_[{k}]"
+                if j == 0
+                else f"coef_[{k}, {j - 1}] ({names[j - 1]})"
+                for k, j in np.argwhere(unidentified)
+            ]
+            warn(
+                "The data do not identify "
+                + ", ".join(labels[:10])
+                + (f" and {len(labels) - 10} more" if len(labels) > 10 else "")
+                + ": a covariate constant over the rows, collinear covariates, "
+                "or an empty class. Their standard errors are NaN.",
+                NonIdentifiableWarning,
+            )
+        return self
+
+    def _covariate_names(self):
+        """Names of the covariate columns (their column indices without names)."""
+        names = getattr(self, "feature_names_in_", None)
+        columns = self._covariate_columns
+        if names is None:
+            return [f"column {c}" for c in columns]
+        return [str(names[c]) for c in columns]
+
+    def _split_covariates(self, X, reset):
+        """``(items validated by the family, covariates (rows, n_cov) float64)``.
+
+        Checks the full X's number of columns (and names) as ``validate_data``
+        does, so that ``n_features_in_`` and ``feature_names_in_`` describe
+        every column of X; the family validates the item columns with the
+        item columns' count and names in place.
+        """
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        elif not hasattr(X, "iloc"):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2D array of items and covariates, got an array "
+                    f"of shape {X.shape}. Reshape your data."
+                )
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        n_columns = self.n_features_in_
+        names = getattr(self, "feature_names_in_", None)
+        if reset:
+            covariates = _covariate_columns(self.covariates, n_columns, names)
+            self._covariate_columns = covariates
+            self._item_columns = np.setdiff1d(np.arange(n_columns), covariates)
+        covariates, items = self._covariate_columns, self._item_columns
+        if hasattr(X, "iloc"):
+            item_part, Z = X.iloc[:, items], X.iloc[:, covariates]
+        else:
+            item_part, Z = X[:, items], X[:, covariates]
+        Z = self._check_covariate_values(Z)
+        if not reset:
+            self.n_features_in_ = items.shape[0]
+            if names is not None:
+                self.feature_names_in_ = names[items]
+        try:
+            item_part = self._validate_X(item_part, reset=reset)
+        finally:
+            self.n_features_in_ = n_columns
+            if names is not None:
+                self.feature_names_in_ = names
+            else:
+                self.__dict__.pop("feature_names_in_", None)
+        if item_part.shape[0] != Z.shape[0]:  # pragma: no cover - same rows
+            raise ValueError("The items and the covariates have different rows.")
+        return item_part, Z
+
+    def _check_covariate_values(self, Z):
+        """The covariate columns as float64: numeric and finite, or an error."""
+        try:
+            if hasattr(Z, "to_numpy"):
+                Z = Z.to_numpy(dtype=np.float64, na_value=np.nan)
+            elif sp.issparse(Z):
+                Z = Z.toarray().astype(np.float64)
+            else:
+                Z = np.array(Z, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "The covariate columns of X must be numeric; encode categorical "
+                "covariates first (e.g. with sklearn.preprocessing.OneHotEncoder, "
+                f"dropping one level): {exc}"
+            ) from exc
+        bad = ~np.isfinite(Z)
+        if bad.any():
+            row, j = np.argwhere(bad)[0]
+            names = self._covariate_names()
+            raise ValueError(
+                f"Covariate {names[j]} holds a missing or infinite value (row "
+                f"{row}; {int(bad.sum())} such value(s) in the covariates). "
+                "Covariates with missing values are not supported (only the "
+                "items may be missing): impute them, e.g. with "
+                "sklearn.impute.SimpleImputer, or drop those rows."
+            )
+        return Z
+
+    def _predict_input(self, X):
+        if not _has_covariates(self):
+            return super()._predict_input(X)
+        check_is_fitted(self)
+        X, Z = self._split_covariates(X, reset=False)
+        return X, log_prior(with_intercept(Z), self._beta)
+
+
+#: Fitted attributes of a model with covariates (removed by a fit without).
+_COVARIATE_ATTRIBUTES = (
+    "coef_",
+    "intercept_",
+    "coef_stderr_",
+    "intercept_stderr_",
+    "n_covariates_",
+    "_beta",
+    "_covariate_columns",
+    "_item_columns",
+)
+
+
+def _has_covariates(estimator):
+    return getattr(estimator, "_beta", None) is not None
+
+
+def _covariate_columns(spec, n_columns, names):
+    """Indices of the covariate columns named by ``spec``, as ColumnTransformer.
+
+    ``spec`` is an int, a str, a slice, or an array-like of ints, of column
+    names (X a DataFrame) or a boolean mask over the columns.
+    """
+    if isinstance(spec, slice):
+        index = np.arange(n_columns)[spec]
+    else:
+        values = np.atleast_1d(np.asarray(spec, dtype=object))
+        if values.ndim != 1:
+            raise ValueError(
+                f"covariates must be one-dimensional; got shape {values.shape}."
+            )
+        kinds = {_column_key_kind(v) for v in values}
+        if len(kinds) > 1:
+            raise TypeError(
+                "covariates must be all ints, all column names or a boolean "
+                f"mask; got a mix: {spec!r}."
+            )
+        kind = kinds.pop() if kinds else "int"
+        if kind == "bool":
+            if values.shape[0] != n_columns:
+                raise ValueError(
+                    f"A boolean mask for covariates needs one entry per column of "
+                    f"X ({n_columns}); got {values.shape[0]}."
+                )
+            index = np.flatnonzero(values.astype(bool))
+        elif kind == "int":
+            index = values.astype(np.intp)
+            out = (index < -n_columns) | (index >= n_columns)
+            if out.any():
+                raise ValueError(
+                    f"covariates names column {int(index[out][0])}, but X has "
+                    f"{n_columns} columns."
+                )
+            index = index % n_columns
+        elif kind == "str":
+            if names is None:
+                raise ValueError(
+                    "covariates names columns by name, which needs X as a pandas "
+                    "DataFrame with string column names; give column indices "
+                    "or a boolean mask for an array."
+                )
+            position = {name: j for j, name in enumerate(names)}
+            unknown = [v for v in values if v not in position]
+            if unknown:
+                raise ValueError(
+                    f"covariates names column(s) {unknown} that X does not have; "
+                    f"its columns are {list(names)}."
+                )
+            index = np.array([position[v] for v in values], dtype=np.intp)
+        else:
+            raise TypeError(
+                "covariates must be None, an int, a str, a slice, or an "
+                "array-like of ints, of column names or of booleans; got "
+                f"{spec!r}."
+            )
+    index = np.asarray(index, dtype=np.intp)
+    if index.size == 0:
+        raise ValueError(
+            "covariates selects no column of X; give at least one, or "
+            "covariates=None for the model without covariates."
+        )
+    if np.unique(index).size != index.size:
+        raise ValueError(f"covariates names a column twice: {spec!r}.")
+    if index.size >= n_columns:
+        raise ValueError(
+            f"covariates selects all {n_columns} columns of X, leaving no item "
+            "for the mixture; the items are the columns not named."
+        )
+    return np.sort(index)
+
+
+def _column_key_kind(value):
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    return "other"
+
+
+def covariate_e_step(family, data, Z1, beta, probs):
+    """E-step with a prior of its own for every row.
+
+    The family gives the per-component log-likelihoods of the items and
+    the M statistics of given responsibilities; the per-row log priors of
+    the multinomial logit take the place of the log weights. Returns the
+    statistics (with the log-likelihood) and the responsibilities
+    (rows, n_components), which the logit M-step needs row by row.
+    """
+    n_components = beta.shape[0]
+    prepared = family.prepare((np.full(n_components, 1.0 / n_components), probs))
+    X, sw = data.X, data.sample_weight
+    resp = np.empty((X.shape[0], n_components))
+    parts, log_lik = [], 0.0
+    for rows in row_blocks(X, n_components):
+        joint = np.asarray(family.log_prob(X[rows], prepared), dtype=np.float64)
+        joint += log_prior(Z1[rows], beta)
+        log_norm = logsumexp(joint, axis=1)
+        impossible = np.flatnonzero(~np.isfinite(log_norm))
+        if impossible.size:
+            raise zero_likelihood_error(impossible, rows.start)
+        with np.errstate(under="ignore"):
+            block = np.exp(joint - log_norm[:, None])
+        resp[rows] = block
+        parts.append(family.resp_stats(X[rows], block, sw[rows]))
+        log_lik += float(sw[rows] @ log_norm)
+    return add_stats(*parts) + Stats(log_lik=log_lik), resp
 
 
 # --------------------------------------------------------------------------
@@ -405,3 +782,28 @@ def _nearest_centre(family, X, centres):
         dist = centre_sq - 2 * np.asarray(block @ centres.T)
         labels[rows] = dist.argmin(axis=1)
     return labels
+
+
+def covariate_information(family, data, Z1, beta, probs):
+    """Observed information of the logit coefficients ``beta[1:]`` at the fit.
+
+    Louis' formula for every parameter (coefficients and item
+    probabilities), then the coefficients' profile (Schur complement), so
+    that their standard errors account for the item probabilities being
+    estimated too. Above :data:`MAX_FULL_INFORMATION` parameters, the
+    information with the item probabilities held fixed instead.
+    """
+    n_components, n_columns = beta.shape
+    X, sw = data.X, data.sample_weight
+    flat = family.indicator_probs(probs)
+    louis = LouisInformation(n_columns, flat, family.indicator_offsets)
+    full = louis.n_parameters <= MAX_FULL_INFORMATION
+    _, resp = covariate_e_step(family, data, Z1, beta, probs)
+    if not full:
+        return observed_information(Z1, beta, resp, sw)
+    for rows in row_blocks(X, louis.n_parameters):
+        with np.errstate(under="ignore"):
+            prior = np.exp(log_prior(Z1[rows], beta))
+        answers, observed = family.indicators(X[rows])
+        louis.add(Z1[rows], prior, resp[rows], sw[rows], answers, observed)
+    return profile_information(louis.matrix(), louis.n_beta)

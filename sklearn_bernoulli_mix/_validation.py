@@ -21,8 +21,10 @@ class NonIdentifiableWarning(UserWarning):
     """Warned when standard errors are undefined and reported as NaN.
 
     The observed information matrix is singular (the data cannot tell some
-    components or parameters apart), or a parameter lies on the boundary of
-    the parameter space (a probability at 0 or 1, an empty class), where
+    components or parameters apart: mixing weights of a
+    :class:`FixedComponentMixture`, item parameters or covariate
+    coefficients of a learned mixture), or a parameter lies on the boundary
+    of the parameter space (a probability at 0 or 1, an empty class), where
     the Wald approximation does not hold. The message names the parameters.
     """
 
@@ -145,7 +147,22 @@ class _ArrayLike:
         return "an array-like"
 
 
+class _Columns:
+    """A selection of columns, as ColumnTransformer takes (checked in fit)."""
+
+    def is_satisfied_by(self, value):
+        if isinstance(value, bool | np.bool_):
+            return False
+        return isinstance(
+            value, int | np.integer | str | slice | list | tuple
+        ) or hasattr(value, "__array__")
+
+    def __str__(self):
+        return "an int, a str, a slice, or an array-like of ints, names or booleans"
+
+
 NONE = _NoneConstraint()
+COLUMNS = _Columns()
 RANDOM_STATE = _RandomState()
 BOOLEAN = _Boolean()
 ARRAY_LIKE = _ArrayLike()

@@ -26,6 +26,7 @@ from ._validation import (
     check_probabilities,
     sum_duplicates,
 )
+from ._xp import XPBernoulliFamily, binarize_xp, check_binary_xp, validate_floats
 
 
 class BernoulliParams:
@@ -105,6 +106,10 @@ class BernoulliFamily:
         if self.dtype == np.float64:
             return self
         return BernoulliFamily(self.n_features, alpha=self.alpha)
+
+    def in_namespace(self, xp, device):
+        """The same family computing with the Array API namespace ``xp`` on ``device``."""
+        return XPBernoulliFamily(self, xp, device)
 
     def same_shape(self, other):
         return isinstance(other, BernoulliFamily) and other.n_features == (
@@ -526,6 +531,14 @@ class BernoulliMixture(_LearnedMixture):
             check_binary(X)
             return X
         return _binarize(X, self.binarize)
+
+    def _validate_X_xp(self, X, reset, xp):
+        """``_validate_X`` of an Array API X, in its namespace."""
+        X = validate_floats(self, X, reset, xp)
+        if self.binarize is None:
+            check_binary_xp(xp, X, check_binary)
+            return X
+        return binarize_xp(xp, X, self.binarize)
 
     def _convert_block(self, X):
         """A Dask chunk already validated in this fit: cast and binarize only."""

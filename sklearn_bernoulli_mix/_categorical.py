@@ -17,6 +17,13 @@ from ._validation import (
     Interval,
     Options,
 )
+from ._xp import (
+    XPCategoricalFamily,
+    array_namespace,
+    device,
+    to_numpy,
+    validate_floats,
+)
 
 
 class CategoricalParams:
@@ -60,6 +67,10 @@ class CategoricalFamily:
 
     def for_prediction(self):
         return self
+
+    def in_namespace(self, xp, device):
+        """The same family computing with the Array API namespace ``xp`` on ``device``."""
+        return XPCategoricalFamily(self, xp, device)
 
     def same_shape(self, other):
         return isinstance(other, CategoricalFamily) and np.array_equal(
@@ -222,8 +233,14 @@ class CategoricalFamily:
 
 def _max_code_block(Xb, sw):
     """Scan statistic: the largest code of each item among rows of positive weight."""
-    codes = np.where(np.isnan(Xb), -1.0, Xb)
-    return Stats(max_code=codes.max(axis=0, initial=-1.0))
+    if isinstance(Xb, np.ndarray):
+        codes = np.where(np.isnan(Xb), -1.0, Xb)
+        return Stats(max_code=codes.max(axis=0, initial=-1.0))
+    xp = array_namespace(Xb)
+    codes = xp.where(
+        xp.isnan(Xb), xp.asarray(-1.0, dtype=Xb.dtype, device=device(Xb)), Xb
+    )
+    return Stats(max_code=xp.max(codes, axis=0))
 
 
 class CategoricalMixture(_LearnedMixture):
@@ -492,6 +509,24 @@ class CategoricalMixture(_LearnedMixture):
             self._fit_categories = categories
         elif hasattr(self, "n_categories_"):
             self._check_known_categories(X)
+        return X
+
+    def _validate_X_xp(self, X, reset, xp):
+        """``_validate_X`` of an Array API X, in its namespace.
+
+        The checks run on the device; a host copy of X is made only to name
+        a bad value in the error.
+        """
+        X = validate_floats(self, X, reset, xp, float32=False)
+        with np.errstate(invalid="ignore"):
+            bad = (X < 0) | (~xp.isnan(X) & (X != xp.floor(X)))
+            if not reset and hasattr(self, "n_categories_"):
+                known = xp.asarray(self.n_categories_, dtype=X.dtype, device=device(X))
+                bad = bad | (X >= known)
+        if bool(xp.any(bad)):
+            self._validate_X(to_numpy(X), reset)
+        if reset:
+            self._fit_categories = None
         return X
 
     def _codes_of_categories(self, X, reset):

@@ -13,6 +13,9 @@ from sklearn.utils.validation import check_is_fitted
 from ._blocks import row_blocks, zero_likelihood_error
 from ._dask import dask_predict, is_dask_array
 from ._validation import warn
+from ._xp import check_fitted_for, fitted_namespace, namespace_of
+from ._xp import predict as xp_predict
+from ._xp import sample as xp_sample
 
 
 class _Progress:
@@ -233,6 +236,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
 
     def _check_predict_input(self, X):
         check_is_fitted(self)
+        check_fitted_for(self, None)
         return self._validate_X(X, reset=False)
 
     def score_samples(self, X):
@@ -251,6 +255,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "score_samples")
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "score_samples")
         X = self._check_predict_input(X)
         return self._log_resp_and_norm(X, want="norm")[1]
 
@@ -274,6 +281,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "score")
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "score")
         return float(np.mean(self.score_samples(X)))
 
     def predict_proba(self, X):
@@ -292,6 +302,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict_proba")
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "predict_proba")
         X = self._check_predict_input(X)
         resp = self._log_resp_and_norm(X)[0]
         with np.errstate(under="ignore"):
@@ -313,6 +326,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict")
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "predict")
         X = self._check_predict_input(X)
         return self._log_resp_and_norm(X, want="labels")[2]
 
@@ -374,6 +390,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         """``(n_samples, sum of log p(x))`` of validated X (or a Dask array)."""
         if is_dask_array(X):
             return X.shape[0], self.score(X) * X.shape[0]
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "total")
         X = self._check_predict_input(X)
         return X.shape[0], float(self._log_resp_and_norm(X, want="norm")[1].sum())
 
@@ -408,6 +427,8 @@ class _MixtureBase(DensityMixin, BaseEstimator):
                 f"Invalid value for 'n_samples': {n_samples}. The sampling requires "
                 "at least one sample."
             )
+        if fitted_namespace(self) is not None:
+            return xp_sample(self, n_samples, random_state)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )

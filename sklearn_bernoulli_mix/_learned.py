@@ -10,6 +10,7 @@ from ._em import _MixtureBase, fit_em, keep_state_on_error
 from ._engine import InMemoryData
 from ._online import StepwiseState, current_state, record_step
 from ._validation import check_sample_weight, check_weights, validate_params
+from ._xp import XPData, check_not_combined, namespace_of, sample_weight_on
 
 #: Pseudo-count added to the starting M-step (a Dirichlet(1 + 1) prior on top
 #: of ``alpha``): starting probabilities are never exactly 0 or 1, where EM
@@ -48,7 +49,13 @@ class _LearnedMixture(_MixtureBase):
         data = self._data(X, sample_weight)
         previous = getattr(self, "_family", None)
         warm = self.warm_start and hasattr(self, "converged_")
-        family = self._make_family(data, previous if warm else None)
+        host_family = self._make_family(data, previous if warm else None)
+        xp = getattr(data, "xp", None)
+        # Array API data: the EM passes run in its namespace, on its device;
+        # the initialisation runs on the host family.
+        family = (
+            host_family if xp is None else host_family.in_namespace(xp, data.device)
+        )
         n_components = self.n_components
         if data.n_samples < n_components:
             raise ValueError(
@@ -60,7 +67,7 @@ class _LearnedMixture(_MixtureBase):
         given = self._given_start(family)
 
         def initialize(random_state):
-            return self._start(family, data, given, random_state)
+            return self._start(host_family, data, given, random_state)
 
         def step(params):
             stats = data.total(family, family.prepare(params))
@@ -99,6 +106,7 @@ class _LearnedMixture(_MixtureBase):
         does; a failing fit restores them.
         """
         if is_dask_array(X):
+            check_not_combined(X)
             X = prepare_dask_array(X)
             validator = self._block_validator(X.shape[1])
             return DaskData(
@@ -108,6 +116,12 @@ class _LearnedMixture(_MixtureBase):
                 convert_block=validator._convert_block,
                 owner=self,
             )
+        namespace = namespace_of(X)
+        if namespace is not None:
+            xp, device = namespace
+            X = self._validate_X_xp(X, reset=True, xp=xp)
+            sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
+            return XPData(X, sw, sw_host, has_missing=bool(xp.any(xp.isnan(X))))
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return self._in_memory_data(X, sample_weight)
@@ -174,6 +188,12 @@ class _LearnedMixture(_MixtureBase):
     @keep_state_on_error
     def partial_fit(self, X, y=None, sample_weight=None):
         validate_params(self, self._parameter_constraints)
+        if namespace_of(X) is not None:
+            raise TypeError(
+                "partial_fit takes NumPy arrays (or anything NumPy converts); "
+                "Array API input is fitted with fit. Give the batches as NumPy "
+                "arrays, or fit on the whole array."
+            )
         fitted = hasattr(self, "weights_")
         if fitted and self.weights_.shape[0] != self.n_components:
             raise ValueError(
@@ -233,8 +253,14 @@ class _LearnedMixture(_MixtureBase):
 
     def _store(self, family, params):
         weights, probs = params
-        self._family = family
-        self.weights_ = np.asarray(weights, dtype=np.float64)
+        host = getattr(family, "host", None)
+        if host is not None:
+            # Fitted on the device: the attributes are arrays of its namespace.
+            self._family = host
+            self.weights_ = family.to_device(weights)
+        else:
+            self._family = family
+            self.weights_ = np.asarray(weights, dtype=np.float64)
         setattr(self, self._probs_attr, family.as_float64(probs))
 
     def _prepared(self):
@@ -249,6 +275,12 @@ class _LearnedMixture(_MixtureBase):
         for rows in row_blocks(X, self.weights_.shape[0]):
             out[rows] = family.log_prob(X[rows], prepared)
         return out
+
+    def _log_prob_function(self, xp, device):
+        """Per-component log-likelihoods of Array API blocks, in ``xp``."""
+        family = self._family.for_prediction().in_namespace(xp, device)
+        prepared = family.prepare((self.weights_, getattr(self, self._probs_attr)))
+        return lambda Xb: family.log_prob(Xb, prepared)
 
     def _n_parameters(self):
         return self._family.n_parameters(self.weights_.shape[0])

@@ -438,6 +438,12 @@ class BernoulliMixture(_LearnedMixture):
     Dask arrays chunked like X. For a stream of mini-batches (slices of a
     np.memmap, an HDF5 or zarr array, a generator), use :meth:`partial_fit`.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit` and the prediction methods also
+    accept an Array API array (a PyTorch tensor or CuPy array, on a GPU
+    too): EM and the predictions then run in its namespace, on its device,
+    and the fitted arrays are arrays of that namespace (see
+    :ref:`array_api`).
+
     Examples
     --------
     >>> import numpy as np
@@ -512,6 +518,7 @@ class BernoulliMixture(_LearnedMixture):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = True
+        tags.array_api_support = True
         return tags
 
     _probs_attr = "means_"

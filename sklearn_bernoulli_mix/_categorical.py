@@ -385,6 +385,12 @@ class CategoricalMixture(_LearnedMixture):
     validated once per fit, statistics added on the workers), and
     :meth:`partial_fit` a stream of mini-batches in random order.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit` and the prediction methods also
+    accept an Array API array (a PyTorch tensor or CuPy array, on a GPU
+    too): EM and the predictions then run in its namespace, on its device,
+    and the fitted arrays are arrays of that namespace (see
+    :ref:`array_api`).
+
     Examples
     --------
     >>> import numpy as np
@@ -470,6 +476,7 @@ class CategoricalMixture(_LearnedMixture):
         # Integer-coded categories: scikit-learn's checks then feed codes.
         tags.input_tags.categorical = True
         tags.input_tags.positive_only = True
+        tags.array_api_support = True
         return tags
 
     # ----------------------------------------------------------- validation
@@ -560,7 +567,7 @@ class CategoricalMixture(_LearnedMixture):
         return X, categories
 
     def _check_known_categories(self, X):
-        n_categories = self.n_categories_
+        n_categories = to_numpy(self.n_categories_)
         with np.errstate(invalid="ignore"):
             too_large = X >= n_categories
         if too_large.any():
@@ -607,6 +614,11 @@ class CategoricalMixture(_LearnedMixture):
     def _store(self, family, params):
         super()._store(family, params)
         self.n_categories_ = family.n_categories.copy()
+        if getattr(family, "host", None) is not None:
+            # Fitted on Array API arrays: every fitted array is in their namespace.
+            self.n_categories_ = family.xp.asarray(
+                self.n_categories_, device=family.device
+            )
         fit_categories = getattr(self, "_fit_categories", None)
         self.categories_ = [
             np.arange(c)

@@ -234,9 +234,9 @@ class _MixtureBase(DensityMixin, BaseEstimator):
             raise zero_likelihood_error(np.concatenate(impossible))
         return log_resp, log_norm, labels
 
-    def _check_predict_input(self, X):
+    def _check_predict_input(self, X, method):
         check_is_fitted(self)
-        check_fitted_for(self, None)
+        check_fitted_for(self, None, method)
         return self._validate_X(X, reset=False)
 
     def score_samples(self, X):
@@ -258,7 +258,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         namespace = namespace_of(X)
         if namespace is not None:
             return xp_predict(self, X, namespace[0], "score_samples")
-        X = self._check_predict_input(X)
+        X = self._check_predict_input(X, "score_samples")
         return self._log_resp_and_norm(X, want="norm")[1]
 
     def score(self, X, y=None):
@@ -305,7 +305,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         namespace = namespace_of(X)
         if namespace is not None:
             return xp_predict(self, X, namespace[0], "predict_proba")
-        X = self._check_predict_input(X)
+        X = self._check_predict_input(X, "predict_proba")
         resp = self._log_resp_and_norm(X)[0]
         with np.errstate(under="ignore"):
             return np.exp(resp, out=resp)
@@ -329,7 +329,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         namespace = namespace_of(X)
         if namespace is not None:
             return xp_predict(self, X, namespace[0], "predict")
-        X = self._check_predict_input(X)
+        X = self._check_predict_input(X, "predict")
         return self._log_resp_and_norm(X, want="labels")[2]
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -393,7 +393,7 @@ class _MixtureBase(DensityMixin, BaseEstimator):
         namespace = namespace_of(X)
         if namespace is not None:
             return xp_predict(self, X, namespace[0], "total")
-        X = self._check_predict_input(X)
+        X = self._check_predict_input(X, "bic")
         return X.shape[0], float(self._log_resp_and_norm(X, want="norm")[1].sum())
 
     def sample(self, n_samples=1, random_state=None):

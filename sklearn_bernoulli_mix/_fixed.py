@@ -231,6 +231,13 @@ class FixedComponentMixture(_MixtureBase):
     Predictions on a Dask array are lazy Dask arrays. For a stream of
     mini-batches, use :meth:`partial_fit`.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit`
+    (with ``components="precomputed"`` or Bernoulli probabilities, always
+    with the EM update) and the predictions also accept an Array API array
+    (a PyTorch tensor or CuPy array, on a GPU too): EM and the predictions
+    then run in its namespace, on its device, and the fitted arrays are
+    arrays of that namespace (see :ref:`array_api`).
+
     Examples
     --------
     Two factories make red (1) and blue (0) marbles, 80% and 30% red. A bag
@@ -305,6 +312,9 @@ class FixedComponentMixture(_MixtureBase):
         else:
             tags.input_tags.sparse = components.accept_sparse
             tags.input_tags.allow_nan = components.kind == "bernoulli"
+            # Bernoulli components take Array API input too, but scikit-learn's
+            # Array API checks feed continuous data, which they rightly reject.
+            tags.array_api_support = components.kind == "precomputed"
         return tags
 
     def _validate_X(self, X, reset):

@@ -137,16 +137,23 @@ def fitted_namespace(estimator):
     return array_api_compat.array_namespace(weights)
 
 
-def check_fitted_for(estimator, xp):
-    """Raise when the fitted parameters live in another namespace than X's."""
+def check_fitted_for(estimator, xp, method):
+    """Raise when X is not of the namespace of the fitted parameters.
+
+    A model fitted on NumPy predicts on any input; one fitted on Array API
+    arrays predicts on arrays of the same library only (as scikit-learn's
+    ``check_same_namespace``).
+    """
     fitted = fitted_namespace(estimator)
     if fitted is None or fitted is xp:
         return
     name = "NumPy" if xp is None else xp.__name__
-    raise TypeError(
-        f"This model was fitted on arrays of {fitted.__name__} and cannot "
-        f"predict on {name} input: predict with arrays of the library of the "
-        "fit under sklearn.config_context(array_api_dispatch=True), or refit."
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+        f"same namespace as the fitted attributes: the model was fitted on "
+        f"arrays of {fitted.__name__}, and got {name} input. Predict with arrays "
+        "of the library of the fit under "
+        "sklearn.config_context(array_api_dispatch=True), or refit."
     )
 
 
@@ -566,7 +573,7 @@ def log_resp_and_norm(estimator, X, xp, want="both"):
 def predict(estimator, X, xp, method):
     """A prediction method of ``_MixtureBase`` on Array API input."""
     check_is_fitted(estimator)
-    check_fitted_for(estimator, xp)
+    check_fitted_for(estimator, xp, "bic" if method == "total" else method)
     X = estimator._validate_X_xp(X, reset=False, xp=xp)
     if method == "predict":
         return log_resp_and_norm(estimator, X, xp, "labels")[2]

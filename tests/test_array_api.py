@@ -178,7 +178,8 @@ def test_categorical_mixture_equals_numpy(lib, device, dtype, tol):
             _check_in(lib, device, got)
             # Categorical fits compute in float64 for any input dtype.
             _close(got, want, 1e-10)
-        np.testing.assert_array_equal(model.n_categories_, ref.n_categories_)
+        _check_in(lib, device, model.n_categories_)
+        np.testing.assert_array_equal(to_numpy(model.n_categories_), ref.n_categories_)
         assert model.n_iter_ == ref.n_iter_
         _compare_predictions(model, ref, X, Xd, lib, device, 1e-10)
         sample, _ = model.sample(20, random_state=2)
@@ -266,7 +267,9 @@ def test_unsupported_combinations(lib, device):
         # Fitted on the device: NumPy input (or another library) is refused
         # with the way out, not a cryptic failure.
         model = BernoulliMixture(2, random_state=0).fit(Xd)
-        with pytest.raises(TypeError, match="cannot predict on NumPy input"):
+        with pytest.raises(
+            ValueError, match=r"predict\(\) must use the same namespace"
+        ):
             model.predict(X)
 
 
@@ -310,3 +313,20 @@ def test_numpy_input_with_dispatch_is_the_numpy_path():
             sp.csr_matrix(np.nan_to_num(X))
         )
     assert isinstance(sparse.means_, np.ndarray)
+
+
+def test_large_input_starts_from_a_host_sample_like_dask():
+    """Beyond init_sample_size rows, the start is drawn as for Dask input."""
+    da = pytest.importorskip("dask.array")
+    from sklearn_bernoulli_mix._blocks import init_sample_size
+
+    rng = np.random.RandomState(0)
+    n = init_sample_size(1, 2) + 2000
+    means = np.array([[0.9, 0.8, 0.2, 0.1, 0.7, 0.3], [0.2, 0.1, 0.7, 0.9, 0.4, 0.6]])
+    X = (rng.random_sample((n, 6)) < means[rng.randint(2, size=n)]).astype(float)
+    params = dict(n_components=2, random_state=0, max_iter=5, tol=0)
+    ref = BernoulliMixture(**params).fit(da.from_array(X, chunks=(4000, 6)))
+    with sklearn.config_context(array_api_dispatch=True):
+        model = BernoulliMixture(**params).fit(xps.asarray(X))
+    _close(model.means_, ref.means_, 1e-10)
+    assert model.lower_bounds_ == pytest.approx(ref.lower_bounds_, abs=1e-10)

@@ -10,7 +10,13 @@ from ._em import _MixtureBase, fit_em, keep_state_on_error
 from ._engine import InMemoryData
 from ._online import StepwiseState, current_state, record_step
 from ._validation import check_sample_weight, check_weights, validate_params
-from ._xp import XPData, check_not_combined, namespace_of, sample_weight_on
+from ._xp import (
+    XPData,
+    check_not_combined,
+    has_nan_xp,
+    namespace_of,
+    sample_weight_on,
+)
 
 #: Pseudo-count added to the starting M-step (a Dirichlet(1 + 1) prior on top
 #: of ``alpha``): starting probabilities are never exactly 0 or 1, where EM
@@ -121,7 +127,7 @@ class _LearnedMixture(_MixtureBase):
             xp, device = namespace
             X = self._validate_X_xp(X, reset=True, xp=xp)
             sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
-            return XPData(X, sw, sw_host, has_missing=bool(xp.any(xp.isnan(X))))
+            return XPData(X, sw, sw_host, has_missing=has_nan_xp(xp, X))
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return self._in_memory_data(X, sample_weight)

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - exercised without the package
 # A block of the Array API path holds about this many entries of X: large
 # blocks keep an accelerator busy, and the temporaries of a block
 # (n_components x rows) stay small next to X.
-XP_BLOCK_ENTRIES = 1 << 24
+XP_BLOCK_ENTRIES = 1 << 25
 
 
 # --------------------------------------------------------------------------
@@ -190,19 +190,37 @@ def validate_floats(estimator, X, reset, xp, *, float32=True, finite="allow-nan"
     )
 
 
+def _all_binary(xp, X):
+    """True when X holds only 0, 1 and NaN (checked block by block on the device)."""
+    for rows in row_blocks(X, block_entries=XP_BLOCK_ENTRIES):
+        block = X[rows, ...]
+        if not bool(xp.all((block == 0) | (block == 1) | xp.isnan(block))):
+            return False
+    return True
+
+
+def has_nan_xp(xp, X):
+    """True when X stores any NaN (checked block by block on the device)."""
+    return any(
+        bool(xp.any(xp.isnan(X[rows, ...])))
+        for rows in row_blocks(X, block_entries=XP_BLOCK_ENTRIES)
+    )
+
+
 def check_binary_xp(xp, X, check_binary):
     """``check_binary`` on the device; the host copy only names a bad value."""
-    bad = (X != 0) & (X != 1) & ~xp.isnan(X)
-    if first_true(xp, bad):
+    if not _all_binary(xp, X):
         check_binary(to_numpy(X))
 
 
 def binarize_xp(xp, X, threshold):
-    """Values above ``threshold`` become 1, the rest 0, NaN stays NaN."""
-    if 0 <= threshold < 1:
-        binary = (X == 0) | (X == 1) | xp.isnan(X)
-        if bool(xp.all(binary)):
-            return X
+    """Values above ``threshold`` become 1, the rest 0, NaN stays NaN.
+
+    X itself when it is already binary and the threshold keeps it so (no
+    copy, as in the NumPy path).
+    """
+    if 0 <= threshold < 1 and _all_binary(xp, X):
+        return X
     return xp.where(xp.isnan(X), X, xp.astype(X > threshold, X.dtype))
 
 
@@ -234,7 +252,7 @@ class XPData:
         X, sw = self.X, self.sample_weight
         stats = add_stats(
             *(
-                family.blockStats(
+                family.block_stats(
                     X[rows, ...],
                     sw[rows],
                     prepared,
@@ -411,7 +429,7 @@ class XPBernoulliFamily(_XPFamily):
         filled, missing = self._split(Xb)
         return self._joint_t(filled, missing, prepared, prepared.log_q_sum).T
 
-    def blockStats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
+    def block_stats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
         xp = self.xp
         filled, missing = self._split(Xb, has_missing)
         joint = self._joint_t(
@@ -482,7 +500,7 @@ class XPCategoricalFamily(_XPFamily):
     def log_prob(self, Xb, prepared):
         return self.one_hot(Xb) @ prepared.log_probs.T
 
-    def blockStats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
+    def block_stats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
         xp = self.xp
         onehot = self.one_hot(Xb)
         joint = prepared.log_probs @ onehot.T + prepared.log_weights[:, None]

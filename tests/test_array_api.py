@@ -46,6 +46,18 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny arrays: torch's thread pool would only fight scikit-learn's OpenMP."""
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _targets():
     targets = [
         pytest.param(xps, xps.Device("CPU_DEVICE"), id="strict"),

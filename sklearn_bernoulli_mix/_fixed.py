@@ -34,6 +34,7 @@ from ._xp import (
     check_not_combined,
     float_dtype,
     namespace_of,
+    on_host,
     sample_weight_on,
     to_numpy,
     validate_floats,
@@ -409,7 +410,7 @@ class FixedComponentMixture(_MixtureBase):
 
         def initialize(random_state):
             if self.weights_init is not None:
-                weights = check_weights(self.weights_init, n_components)
+                weights = check_weights(on_host(self.weights_init), n_components)
             elif self.init_params == "random":
                 weights = random_state.dirichlet(np.ones(n_components))
             else:

@@ -15,6 +15,7 @@ from ._xp import (
     check_not_combined,
     has_nan_xp,
     namespace_of,
+    on_host,
     sample_weight_on,
 )
 
@@ -164,8 +165,8 @@ class _LearnedMixture(_MixtureBase):
         """``(weights, probs)`` given by the user, each validated or None."""
         weights = probs = None
         if self.weights_init is not None:
-            weights = check_weights(self.weights_init, self.n_components)
-        probs_init = getattr(self, self._probs_init_param)
+            weights = check_weights(on_host(self.weights_init), self.n_components)
+        probs_init = on_host(getattr(self, self._probs_init_param))
         if probs_init is not None:
             probs = family.check_probs(
                 probs_init, self.n_components, self._probs_init_param

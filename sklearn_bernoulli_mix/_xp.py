@@ -118,6 +118,20 @@ def to_numpy(a):
         return np.asarray(array_api_compat.to_device(a, "cpu"))
 
 
+def on_host(value):
+    """A user-given parameter with its Array API arrays copied to NumPy.
+
+    Starting parameters (``weights_init``, ``means_init``, a list of
+    ``category_probs_init``) may be arrays of the input's library; they are
+    validated on the host like any array-like.
+    """
+    if is_xp_array(value):
+        return to_numpy(value)
+    if isinstance(value, list | tuple) and any(is_xp_array(v) for v in value):
+        return [to_numpy(v) if is_xp_array(v) else v for v in value]
+    return value
+
+
 def float_dtype(xp, device):
     """float64 where the device has it (for statistics and parameters), else float32."""
     dtypes = xp.__array_namespace_info__().dtypes(device=device, kind="real floating")

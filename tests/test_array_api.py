@@ -342,3 +342,58 @@ def test_large_input_starts_from_a_host_sample_like_dask():
         model = BernoulliMixture(**params).fit(xps.asarray(X))
     _close(model.means_, ref.means_, 1e-10)
     assert model.lower_bounds_ == pytest.approx(ref.lower_bounds_, abs=1e-10)
+
+
+@pytest.mark.parametrize("lib, device", TARGETS)
+def test_starting_parameters_and_warm_start_on_the_device(lib, device):
+    """Starting parameters may be arrays of X's library; warm starts continue there."""
+    X, _ = _binary_data(seed=6)
+    rng = np.random.RandomState(0)
+    weights, means = np.array([0.2, 0.3, 0.5]), rng.uniform(0.2, 0.8, size=(3, 12))
+    params = dict(n_components=3, max_iter=5, tol=0)
+    ref = BernoulliMixture(weights_init=weights, means_init=means, **params).fit(X)
+    ref_warm = BernoulliMixture(
+        weights_init=weights, means_init=means, warm_start=True, **params
+    )
+    ref_warm.fit(X).fit(X)
+    Xd = _to(lib, device, X)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = BernoulliMixture(
+            weights_init=_to(lib, device, weights),
+            means_init=_to(lib, device, means),
+            **params,
+        ).fit(Xd)
+        _close(model.means_, ref.means_, 1e-10)
+        warm = BernoulliMixture(
+            weights_init=weights, means_init=means, warm_start=True, **params
+        )
+        warm.fit(Xd).fit(Xd)
+        _check_in(lib, device, warm.means_)
+        _close(warm.means_, ref_warm.means_, 1e-10)
+        assert warm.lower_bounds_ == pytest.approx(ref_warm.lower_bounds_, abs=1e-10)
+        fixed = FixedComponentMixture(
+            means, weights_init=_to(lib, device, weights), max_iter=3, tol=0
+        ).fit(Xd)
+    ref_fixed = FixedComponentMixture(
+        means, weights_init=weights, solver="em", max_iter=3, tol=0
+    ).fit(X)
+    _close(fixed.weights_, ref_fixed.weights_, 1e-10)
+
+
+def test_device_without_float64():
+    """On a device without float64 everything is float32, close to NumPy's float32 fit."""
+    device = xps.Device("no_float64")
+    rng = np.random.RandomState(0)
+    X = (rng.random_sample((300, 8)) < 0.4).astype(np.float32)
+    ref = BernoulliMixture(2, random_state=0, max_iter=20, tol=0).fit(X)
+    Xd = xps.asarray(X, device=device)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = BernoulliMixture(2, random_state=0, max_iter=20, tol=0).fit(Xd)
+        proba = model.predict_proba(Xd)
+        fixed = FixedComponentMixture(ref.means_, max_iter=50, tol=0).fit(Xd)
+    assert model.means_.dtype == xps.float32 and proba.dtype == xps.float32
+    _close(model.means_, ref.means_, 1e-5)
+    _close(proba, ref.predict_proba(X), 1e-5)
+    assert fixed.weights_stderr_.dtype == xps.float32
+    ref_fixed = FixedComponentMixture(ref.means_, solver="em", max_iter=50, tol=0)
+    _close(fixed.weights_, ref_fixed.fit(X).weights_, 1e-5)

@@ -80,9 +80,7 @@ def expected_failed_checks(estimator):
             return dict.fromkeys(_CONTINUOUS_DATA_CHECKS, BINARY_ONE_FEATURE)
         return {}
     if isinstance(estimator, CategoricalMixture):
-        return {
-            "check_sample_weight_equivalence_on_dense_data": RANDOM_INIT_WEIGHTS
-        }
+        return {"check_sample_weight_equivalence_on_dense_data": RANDOM_INIT_WEIGHTS}
     failures = {
         "check_estimator_sparse_array": SPARSE_PREDICT_PROBA,
         "check_estimator_sparse_matrix": SPARSE_PREDICT_PROBA,

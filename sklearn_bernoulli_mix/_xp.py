@@ -17,6 +17,8 @@ starting parameters are moved to the device. Sparse and Dask inputs are not
 part of this path.
 """
 
+import copy
+
 import numpy as np
 from sklearn import get_config
 from sklearn.utils.validation import check_is_fitted
@@ -84,7 +86,7 @@ def device(a):
 
 def is_xp_array(a):
     """True for an array of an Array API namespace other than NumPy."""
-    return not isinstance(a, np.ndarray) and (
+    return not isinstance(a, np.ndarray | np.generic) and (
         hasattr(a, "__array_namespace__") or _is_known_array(a)
     )
 
@@ -96,7 +98,7 @@ def _is_known_array(X):
 
 
 def check_not_combined(X):
-    """Reject a Dask array whose chunks are not NumPy under dispatch."""
+    """Reject a Dask array whose chunks are not NumPy arrays or scipy.sparse matrices."""
     meta = getattr(X, "_meta", None)
     if meta is None or isinstance(meta, np.ndarray) or hasattr(meta, "tocsr"):
         return
@@ -113,7 +115,13 @@ def to_numpy(a):
     if isinstance(a, np.ndarray):
         return a
     try:
+        # A copy to the host when the array is on another device (the
+        # ``device`` argument of the 2023.12 standard, NumPy >= 2.1).
         return np.from_dlpack(a, device="cpu")
+    except (BufferError, TypeError, ValueError, RuntimeError):
+        pass
+    try:
+        return np.from_dlpack(a)
     except (BufferError, TypeError, ValueError, RuntimeError):
         return np.asarray(array_api_compat.to_device(a, "cpu"))
 
@@ -177,11 +185,6 @@ def sample_weight_on(xp, device, sample_weight, n_samples):
         sample_weight = to_numpy(sample_weight)
     host = check_sample_weight(sample_weight, n_samples)
     return xp.asarray(host, dtype=float_dtype(xp, device), device=device), host
-
-
-def first_true(xp, mask):
-    """Whether ``mask`` has a True entry (one device synchronisation)."""
-    return bool(xp.any(mask))
 
 
 # --------------------------------------------------------------------------
@@ -594,7 +597,7 @@ def log_resp_and_norm(estimator, X, xp, want="both"):
         if want == "both":
             resps.append(weighted - block_norm[:, None])
     bad = xp.concat(bad_rows)
-    if first_true(xp, bad):
+    if bool(xp.any(bad)):
         raise zero_likelihood_error(np.flatnonzero(to_numpy(bad)))
     if want == "labels":
         return None, None, xp.concat(labels)
@@ -621,8 +624,6 @@ def predict(estimator, X, xp, method):
 
 def host_copy(estimator):
     """A shallow copy of a fitted estimator with its arrays on the host (NumPy)."""
-    import copy
-
     host = copy.copy(estimator)
     for name, value in vars(estimator).items():
         if not name.endswith("_") or name.startswith("__"):

@@ -397,3 +397,14 @@ def test_device_without_float64():
     assert fixed.weights_stderr_.dtype == xps.float32
     ref_fixed = FixedComponentMixture(ref.means_, solver="em", max_iter=50, tol=0)
     _close(fixed.weights_, ref_fixed.fit(X).weights_, 1e-5)
+
+
+def test_numpy_scalars_and_lists_stay_on_the_numpy_path():
+    """NumPy scalars carry ``__array_namespace__`` too; they are not device arrays."""
+    X, _ = _binary_data(n=80, seed=7)
+    weights = tuple(np.float64(w) for w in (0.25, 0.75))
+    means = [[0.3] * 12, [0.7] * 12]
+    ref = BernoulliMixture(2, weights_init=np.array(weights), means_init=means)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = BernoulliMixture(2, weights_init=weights, means_init=means).fit(X)
+    np.testing.assert_array_equal(model.means_, ref.fit(X).means_)

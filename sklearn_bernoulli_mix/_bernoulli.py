@@ -28,6 +28,7 @@ from ._validation import (
     check_probabilities,
     sum_duplicates,
 )
+from ._xp import XPBernoulliFamily, binarize_xp, check_binary_xp, validate_floats
 
 
 class BernoulliParams:
@@ -107,6 +108,10 @@ class BernoulliFamily:
         if self.dtype == np.float64:
             return self
         return BernoulliFamily(self.n_features, alpha=self.alpha)
+
+    def in_namespace(self, xp, device):
+        """The same family computing with the Array API namespace ``xp`` on ``device``."""
+        return XPBernoulliFamily(self, xp, device)
 
     def same_shape(self, other):
         return isinstance(other, BernoulliFamily) and other.n_features == (
@@ -215,7 +220,7 @@ class BernoulliFamily:
         return weights, means
 
     def map_probs(self, means, value):
-        return np.full(np.shape(means), value)
+        return np.full(tuple(means.shape), value)
 
     def parameter_names(self, n_components):
         return [f"log(weights[{k}]/weights[0])" for k in range(1, n_components)] + [
@@ -559,6 +564,12 @@ class BernoulliMixture(_LearnedMixture):
     Dask arrays chunked like X. For a stream of mini-batches (slices of a
     np.memmap, an HDF5 or zarr array, a generator), use :meth:`partial_fit`.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit` and the prediction methods also
+    accept an Array API array (a PyTorch tensor or CuPy array, on a GPU
+    too): EM and the predictions then run in its namespace, on its device,
+    and the fitted arrays are arrays of that namespace (see
+    :ref:`array_api`).
+
     Examples
     --------
     >>> import numpy as np
@@ -639,6 +650,7 @@ class BernoulliMixture(_LearnedMixture):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = True
+        tags.array_api_support = True
         return tags
 
     _probs_attr = "means_"
@@ -658,6 +670,14 @@ class BernoulliMixture(_LearnedMixture):
             check_binary(X)
             return X
         return _binarize(X, self.binarize)
+
+    def _validate_X_xp(self, X, reset, xp):
+        """``_validate_X`` of an Array API X, in its namespace."""
+        X = validate_floats(self, X, reset, xp)
+        if self.binarize is None:
+            check_binary_xp(xp, X, check_binary)
+            return X
+        return binarize_xp(xp, X, self.binarize)
 
     def _convert_block(self, X):
         """A Dask chunk already validated in this fit: cast and binarize only."""

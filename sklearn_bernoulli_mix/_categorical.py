@@ -19,6 +19,13 @@ from ._validation import (
     Interval,
     Options,
 )
+from ._xp import (
+    XPCategoricalFamily,
+    array_namespace,
+    device,
+    to_numpy,
+    validate_floats,
+)
 
 
 class CategoricalParams:
@@ -62,6 +69,10 @@ class CategoricalFamily:
 
     def for_prediction(self):
         return self
+
+    def in_namespace(self, xp, device):
+        """The same family computing with the Array API namespace ``xp`` on ``device``."""
+        return XPCategoricalFamily(self, xp, device)
 
     def same_shape(self, other):
         return isinstance(other, CategoricalFamily) and np.array_equal(
@@ -198,7 +209,7 @@ class CategoricalFamily:
         return self.clip(weights, probs)
 
     def map_probs(self, probs, value):
-        return [np.full(np.shape(p), value) for p in probs]
+        return [np.full(tuple(p.shape), value) for p in probs]
 
     def parameter_names(self, n_components):
         names = [f"log(weights[{k}]/weights[0])" for k in range(1, n_components)]
@@ -264,8 +275,14 @@ class CategoricalFamily:
 
 def _max_code_block(Xb, sw):
     """Scan statistic: the largest code of each item among rows of positive weight."""
-    codes = np.where(np.isnan(Xb), -1.0, Xb)
-    return Stats(max_code=codes.max(axis=0, initial=-1.0))
+    if isinstance(Xb, np.ndarray):
+        codes = np.where(np.isnan(Xb), -1.0, Xb)
+        return Stats(max_code=codes.max(axis=0, initial=-1.0))
+    xp = array_namespace(Xb)
+    codes = xp.where(
+        xp.isnan(Xb), xp.asarray(-1.0, dtype=Xb.dtype, device=device(Xb)), Xb
+    )
+    return Stats(max_code=xp.max(codes, axis=0))
 
 
 class CategoricalMixture(_LearnedMixture):
@@ -481,6 +498,12 @@ class CategoricalMixture(_LearnedMixture):
     validated once per fit, statistics added on the workers), and
     :meth:`partial_fit` a stream of mini-batches in random order.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit` and the prediction methods also
+    accept an Array API array (a PyTorch tensor or CuPy array, on a GPU
+    too): EM and the predictions then run in its namespace, on its device,
+    and the fitted arrays are arrays of that namespace (see
+    :ref:`array_api`).
+
     Examples
     --------
     >>> import numpy as np
@@ -572,6 +595,7 @@ class CategoricalMixture(_LearnedMixture):
         # Integer-coded categories: scikit-learn's checks then feed codes.
         tags.input_tags.categorical = True
         tags.input_tags.positive_only = True
+        tags.array_api_support = True
         return tags
 
     # ----------------------------------------------------------- validation
@@ -613,6 +637,24 @@ class CategoricalMixture(_LearnedMixture):
             self._check_known_categories(X)
         return X
 
+    def _validate_X_xp(self, X, reset, xp):
+        """``_validate_X`` of an Array API X, in its namespace.
+
+        The checks run on the device; a host copy of X is made only to name
+        a bad value in the error.
+        """
+        X = validate_floats(self, X, reset, xp, float32=False)
+        with np.errstate(invalid="ignore"):
+            bad = (X < 0) | (~xp.isnan(X) & (X != xp.floor(X)))
+            if not reset and hasattr(self, "n_categories_"):
+                known = xp.asarray(self.n_categories_, dtype=X.dtype, device=device(X))
+                bad = bad | (X >= known)
+        if bool(xp.any(bad)):
+            self._validate_X(to_numpy(X), reset)
+        if reset:
+            self._fit_categories = None
+        return X
+
     def _codes_of_categories(self, X, reset):
         """pandas ``category`` columns replaced by their codes (NaN if missing)."""
         dtypes = getattr(X, "dtypes", None)
@@ -644,7 +686,7 @@ class CategoricalMixture(_LearnedMixture):
         return X, categories
 
     def _check_known_categories(self, X):
-        n_categories = self.n_categories_
+        n_categories = to_numpy(self.n_categories_)
         with np.errstate(invalid="ignore"):
             too_large = X >= n_categories
         if too_large.any():
@@ -691,6 +733,11 @@ class CategoricalMixture(_LearnedMixture):
     def _store(self, family, params):
         super()._store(family, params)
         self.n_categories_ = family.n_categories.copy()
+        if getattr(family, "host", None) is not None:
+            # Fitted on Array API arrays: every fitted array is in their namespace.
+            self.n_categories_ = family.xp.asarray(
+                self.n_categories_, device=family.device
+            )
         fit_categories = getattr(self, "_fit_categories", None)
         self.categories_ = [
             np.arange(c)

@@ -11,8 +11,10 @@ from scipy import stats
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._bernoulli import bernoulli_log_likelihood
+from ._bernoulli import BernoulliFamily, bernoulli_log_likelihood
+from ._blocks import row_blocks
 from ._validation import check_probabilities
+from ._xp import XP_BLOCK_ENTRIES, float_dtype
 
 FORMS_HELP = (
     "components must be one of: (1) an array-like of shape (n_components, "
@@ -74,6 +76,17 @@ class BernoulliComponents:
                 f"{self.n_features} (components has shape {self.probs.shape})."
             )
         return bernoulli_log_likelihood(X, self.probs)
+
+    def log_likelihood_xp(self, X, xp, device):
+        """:meth:`log_likelihood` of an Array API X, in ``xp`` on its device."""
+        if X.shape[1] != self.n_features:
+            self.log_likelihood(np.empty((0, X.shape[1])))
+        family = BernoulliFamily(self.n_features).in_namespace(xp, device)
+        prepared = family.prepare((np.ones(self.n_components), self.probs))
+        blocks = row_blocks(X, self.n_components, block_entries=XP_BLOCK_ENTRIES)
+        return xp.concat(
+            [family.log_prob(X[rows, ...], prepared) for rows in blocks], axis=0
+        )
 
     def sample(self, k, n, n_features, rng):
         return (rng.random_sample((n, self.n_features)) < self.probs[k]).astype(
@@ -206,6 +219,9 @@ class PrecomputedComponents:
 
     def log_likelihood(self, X):
         return np.array(X, dtype=np.float64)
+
+    def log_likelihood_xp(self, X, xp, device):
+        return xp.astype(X, float_dtype(xp, device))
 
     def sample(self, k, n, n_features, rng):
         raise ValueError(

@@ -14,6 +14,9 @@ from ._blocks import row_blocks, zero_likelihood_error
 from ._dask import dask_predict, is_dask_array
 from ._selection import LatentClassCriteriaMixin
 from ._validation import check_sample_weight, warn
+from ._xp import check_fitted_for, fitted_namespace, namespace_of
+from ._xp import predict as xp_predict
+from ._xp import sample as xp_sample
 
 
 class _Progress:
@@ -235,17 +238,18 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
             raise zero_likelihood_error(np.concatenate(impossible))
         return log_resp, log_norm, labels
 
-    def _check_predict_input(self, X):
+    def _check_predict_input(self, X, method="predict"):
         check_is_fitted(self)
+        check_fitted_for(self, None, method)
         return self._validate_X(X, reset=False)
 
-    def _predict_input(self, X):
+    def _predict_input(self, X, method="predict"):
         """``(validated X, per-row log prior or None)`` for the predictions.
 
         ``None`` means the log weights, the same for every row; a model with
         covariates gives each row its own prior.
         """
-        return self._check_predict_input(X), None
+        return self._check_predict_input(X, method), None
 
     def score_samples(self, X):
         """Compute the log-likelihood of each sample under the mixture.
@@ -263,7 +267,10 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "score_samples")
-        X, log_prior = self._predict_input(X)
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "score_samples")
+        X, log_prior = self._predict_input(X, "score_samples")
         return self._log_resp_and_norm(X, want="norm", log_prior=log_prior)[1]
 
     def score(self, X, y=None, sample_weight=None):
@@ -291,6 +298,9 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X) and sample_weight is None:
             return dask_predict(self, X, "score")
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "score")
         log_prob = self.score_samples(X)
         if sample_weight is None:
             return float(np.mean(log_prob))
@@ -313,7 +323,10 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict_proba")
-        X, log_prior = self._predict_input(X)
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "predict_proba")
+        X, log_prior = self._predict_input(X, "predict_proba")
         resp = self._log_resp_and_norm(X, log_prior=log_prior)[0]
         with np.errstate(under="ignore"):
             return np.exp(resp, out=resp)
@@ -334,7 +347,10 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """
         if is_dask_array(X):
             return dask_predict(self, X, "predict")
-        X, log_prior = self._predict_input(X)
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "predict")
+        X, log_prior = self._predict_input(X, "predict")
         return self._log_resp_and_norm(X, want="labels", log_prior=log_prior)[2]
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -362,7 +378,10 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
         """``(n_samples, sum of log p(x))`` of validated X (or a Dask array)."""
         if is_dask_array(X):
             return X.shape[0], self.score(X) * X.shape[0]
-        X, log_prior = self._predict_input(X)
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return xp_predict(self, X, namespace[0], "total")
+        X, log_prior = self._predict_input(X, "bic")
         log_norm = self._log_resp_and_norm(X, want="norm", log_prior=log_prior)[1]
         return X.shape[0], float(log_norm.sum())
 
@@ -397,6 +416,8 @@ class _MixtureBase(LatentClassCriteriaMixin, DensityMixin, BaseEstimator):
                 f"Invalid value for 'n_samples': {n_samples}. The sampling requires "
                 "at least one sample."
             )
+        if fitted_namespace(self) is not None:
+            return xp_sample(self, n_samples, random_state)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )

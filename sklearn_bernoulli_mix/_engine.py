@@ -45,6 +45,9 @@ class InMemoryData:
         Whether X may hold NaN (False skips the scans for it).
     """
 
+    #: The Array API namespace of the rows (``_xp.XPData``); None: NumPy.
+    xp = None
+
     def __init__(self, X, sample_weight, *, has_missing=True):
         self.X = X
         self.sample_weight = sample_weight

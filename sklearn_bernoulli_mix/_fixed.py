@@ -30,6 +30,16 @@ from ._validation import (
     sum_duplicates,
     validate_params,
 )
+from ._xp import (
+    check_binary_xp,
+    check_not_combined,
+    float_dtype,
+    namespace_of,
+    on_host,
+    sample_weight_on,
+    to_numpy,
+    validate_floats,
+)
 
 # Each solver step maps weights to (new weights, scaled mean log-likelihood of
 # the incoming weights, certified bound on their optimality gap).
@@ -223,6 +233,13 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
     Predictions on a Dask array are lazy Dask arrays. For a stream of
     mini-batches, use :meth:`partial_fit`.
 
+    With ``sklearn.config_context(array_api_dispatch=True)``, :meth:`fit`
+    (with ``components="precomputed"`` or Bernoulli probabilities, always
+    with the EM update) and the predictions also accept an Array API array
+    (a PyTorch tensor or CuPy array, on a GPU too): EM and the predictions
+    then run in its namespace, on its device, and the fitted arrays are
+    arrays of that namespace (see :ref:`array_api`).
+
     Examples
     --------
     Two factories make red (1) and blue (0) marbles, 80% and 30% red. A bag
@@ -297,6 +314,9 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
         else:
             tags.input_tags.sparse = components.accept_sparse
             tags.input_tags.allow_nan = components.kind == "bernoulli"
+            # Bernoulli components take Array API input too, but scikit-learn's
+            # Array API checks feed continuous data, which they rightly reject.
+            tags.array_api_support = components.kind == "precomputed"
         return tags
 
     def _validate_X(self, X, reset):
@@ -332,6 +352,128 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
             check_binary(X)
         return X
 
+    def _validate_X_xp(self, X, reset, xp):
+        """``_validate_X`` of an Array API X, in its namespace."""
+        components = self._components if not reset else self._resolve()
+        if components.kind == "precomputed":
+            X = validate_floats(self, X, reset, xp, float32=False, finite=False)
+            if bool(xp.any(xp.isnan(X) | (xp.isinf(X) & (X > 0)))):
+                raise ValueError(
+                    "With components='precomputed', X holds log-likelihoods: "
+                    "-inf (zero likelihood) is allowed, NaN and +inf are not."
+                )
+            if not reset and X.shape[1] != self.n_components_:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns, expected one log-likelihood per "
+                    f"component ({self.n_components_})."
+                )
+            return X
+        if components.kind != "bernoulli":
+            raise TypeError(
+                "Array API input is supported with components='precomputed' and "
+                "with Bernoulli probabilities; distributions and estimators "
+                "compute their log-likelihoods with NumPy. Give NumPy input, or "
+                "compute the (n_samples, n_components) log-likelihoods in your "
+                "namespace and fit with components='precomputed'."
+            )
+        X = validate_floats(self, X, reset, xp, float32=False)
+        check_binary_xp(xp, X, check_binary)
+        return X
+
+    def _fit_xp(self, X, sample_weight, xp, device):
+        """:meth:`fit` on an Array API array: EM in its namespace, on its device.
+
+        The EM update runs whatever `solver` (as for Dask input); the
+        weights, their covariance and standard errors are arrays of ``xp``.
+        """
+        self._components = components = self._resolve()
+        X = self._validate_X_xp(X, reset=True, xp=xp)
+        sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
+        keep = None
+        if np.any(sw_host == 0):
+            keep = np.flatnonzero(sw_host > 0)
+            rows = xp.asarray(keep, device=device)
+            X, sw, sw_host = xp.take(X, rows, axis=0), xp.take(sw, rows), sw_host[keep]
+        log_lik = components.log_likelihood_xp(X, xp, device)
+        n_components = log_lik.shape[1]
+        self.n_components_ = n_components
+        row_max = xp.max(log_lik, axis=1)
+        impossible = ~xp.isfinite(row_max)
+        if bool(xp.any(impossible)):
+            impossible = np.flatnonzero(to_numpy(impossible))
+            raise zero_likelihood_error(
+                impossible if keep is None else keep[impossible]
+            )
+        lik = xp.exp(log_lik - row_max[:, None])
+        acc = float_dtype(xp, device)
+        freq = sw / xp.sum(sw)
+        log_lik_offset = float(freq @ row_max)
+
+        def initialize(random_state):
+            if self.weights_init is not None:
+                weights = check_weights(on_host(self.weights_init), n_components)
+            elif self.init_params == "random":
+                weights = random_state.dirichlet(np.ones(n_components))
+            else:
+                weights = np.full(n_components, 1 / n_components)
+            weights = xp.asarray(weights, dtype=acc, device=device)
+            unexplained = to_numpy((lik @ weights == 0) & (sw > 0))
+            if unexplained.any():
+                row = int(np.flatnonzero(unexplained)[0])
+                row = row if keep is None else int(keep[row])
+                raise ValueError(
+                    f"The starting weights give zero likelihood to row "
+                    f"{row} of X: give at least one "
+                    "component that explains it a positive starting weight."
+                )
+            return weights
+
+        def step(weights):
+            # em_step of _solvers.py, in xp.
+            mix = lik @ weights
+            with np.errstate(divide="ignore"):
+                log_lik = float(freq @ xp.log(mix))
+            g = lik.T @ (freq / mix)
+            new_weights = weights * g
+            new_weights = new_weights / xp.sum(new_weights)
+            return new_weights, log_lik + log_lik_offset, float(xp.log(xp.max(g)))
+
+        weights, bound = run_fixed_em(self, initialize, step)
+        weights = weights / xp.sum(weights)
+        self.gap_bound_ = bound
+        host_weights = to_numpy(weights)
+        if n_components == 1:
+            cov, identifiable = np.zeros((1, 1)), True
+        elif (
+            n_components <= 1000
+            and n_components - 1 <= int(np.count_nonzero(sw_host > 0))
+            and np.all(host_weights > 0)
+        ):
+            # The observed information on the device; its inverse on the host.
+            ref = int(np.argmax(host_weights))
+            free = xp.asarray(np.delete(np.arange(n_components), ref), device=device)
+            d = (xp.take(lik, free, axis=1) - lik[:, ref : ref + 1]) / (lik @ weights)[
+                :, None
+            ]
+            info = to_numpy((d * sw[:, None]).T @ d)
+            cov, identifiable = covariance_from_information(info, ref, n_components)
+        else:
+            cov, identifiable = weights_covariance(to_numpy(lik), sw_host, host_weights)
+        store_weights_covariance(self, cov, identifiable)
+        self.weights_ = weights
+        self.weights_covariance_ = xp.asarray(
+            self.weights_covariance_, dtype=acc, device=device
+        )
+        self.weights_stderr_ = xp.asarray(
+            self.weights_stderr_, dtype=acc, device=device
+        )
+        return self
+
+    def _log_prob_function(self, xp, device):
+        """Component log-likelihoods of Array API blocks, in ``xp``."""
+        components = self._components
+        return lambda Xb: components.log_likelihood_xp(Xb, xp, device)
+
     def _resolve(self):
         components = resolve_components(self.components)
         if components.kind == "distributions":
@@ -364,7 +506,11 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
         """
         validate_params(self, self._parameter_constraints)
         if is_dask_array(X):
+            check_not_combined(X)
             return self._fit_dask(X, sample_weight)
+        namespace = namespace_of(X)
+        if namespace is not None:
+            return self._fit_xp(X, sample_weight, *namespace)
         self._components = components = self._resolve()
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])

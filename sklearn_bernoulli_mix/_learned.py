@@ -36,6 +36,14 @@ from ._validation import (
     validate_params,
     warn,
 )
+from ._xp import (
+    XPData,
+    check_not_combined,
+    has_nan_xp,
+    namespace_of,
+    on_host,
+    sample_weight_on,
+)
 
 #: Above this many free parameters, ``fit`` does not compute the standard
 #: errors (their covariance matrix grows as the square of this number).
@@ -87,7 +95,13 @@ class _LearnedMixture(_MixtureBase):
         data = self._data(X, sample_weight)
         previous = getattr(self, "_family", None)
         warm = self.warm_start and hasattr(self, "converged_")
-        family = self._make_family(data, previous if warm else None)
+        host_family = self._make_family(data, previous if warm else None)
+        xp = getattr(data, "xp", None)
+        # Array API data: the EM passes run in its namespace, on its device;
+        # the initialisation runs on the host family.
+        family = (
+            host_family if xp is None else host_family.in_namespace(xp, data.device)
+        )
         n_components = self.n_components
         if data.n_samples < n_components:
             raise ValueError(
@@ -99,7 +113,7 @@ class _LearnedMixture(_MixtureBase):
         given = self._given_start(family)
 
         def initialize(random_state):
-            return self._start(family, data, given, random_state)
+            return self._start(host_family, data, given, random_state)
 
         def step(params):
             stats = data.total(family, family.prepare(params))
@@ -129,7 +143,19 @@ class _LearnedMixture(_MixtureBase):
         )
         self._store(family, params)
         self._stepwise = None
-        self._store_standard_errors(family, data, params)
+        self._store_standard_errors(host_family, data, params)
+        if family is not host_family:
+            # Fitted on a device: the (NaN) errors live there too.
+            self.weights_stderr_ = family.to_device(self.weights_stderr_)
+            probs_se = self._probs_attr + "stderr_"
+            setattr(self, probs_se, family.as_float64(getattr(self, probs_se)))
+            n_free = host_family.n_parameters(self.weights_.shape[0])
+            if self.covariance_ is None and n_free <= SE_MAX_PARAMETERS:
+                # Not computed on the device: NaN there, of the shape the
+                # errors have on the host.
+                self.covariance_ = np.full((n_free, n_free), np.nan)
+            if self.covariance_ is not None:
+                self.covariance_ = family.to_device(self.covariance_)
         return self
 
     def _store_standard_errors(self, family, data, params):
@@ -176,6 +202,7 @@ class _LearnedMixture(_MixtureBase):
         does; a failing fit restores them.
         """
         if is_dask_array(X):
+            check_not_combined(X)
             X = prepare_dask_array(X)
             validator = self._block_validator(X.shape[1])
             return DaskData(
@@ -185,6 +212,12 @@ class _LearnedMixture(_MixtureBase):
                 convert_block=validator._convert_block,
                 owner=self,
             )
+        namespace = namespace_of(X)
+        if namespace is not None:
+            xp, device = namespace
+            X = self._validate_X_xp(X, reset=True, xp=xp)
+            sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
+            return XPData(X, sw, sw_host, has_missing=has_nan_xp(xp, X))
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return self._in_memory_data(X, sample_weight)
@@ -221,8 +254,8 @@ class _LearnedMixture(_MixtureBase):
         """``(weights, probs)`` given by the user, each validated or None."""
         weights = probs = None
         if self.weights_init is not None:
-            weights = check_weights(self.weights_init, self.n_components)
-        probs_init = getattr(self, self._probs_init_param)
+            weights = check_weights(on_host(self.weights_init), self.n_components)
+        probs_init = on_host(getattr(self, self._probs_init_param))
         if probs_init is not None:
             probs = family.check_probs(
                 probs_init, self.n_components, self._probs_init_param
@@ -256,6 +289,12 @@ class _LearnedMixture(_MixtureBase):
                 "partial_fit does not support covariates: the multinomial-logit "
                 "M-step needs every row at once. Use fit (in memory), or set "
                 "covariates=None and call fit to start a model without them."
+            )
+        if namespace_of(X) is not None:
+            raise TypeError(
+                "partial_fit takes NumPy arrays (or anything NumPy converts); "
+                "Array API input is fitted with fit. Give the batches as NumPy "
+                "arrays, or fit on the whole array."
             )
         fitted = hasattr(self, "weights_")
         if fitted and self.weights_.shape[0] != self.n_components:
@@ -318,8 +357,14 @@ class _LearnedMixture(_MixtureBase):
 
     def _store(self, family, params):
         weights, probs = params
-        self._family = family
-        self.weights_ = np.asarray(weights, dtype=np.float64)
+        host = getattr(family, "host", None)
+        if host is not None:
+            # Fitted on the device: the attributes are arrays of its namespace.
+            self._family = host
+            self.weights_ = family.to_device(weights)
+        else:
+            self._family = family
+            self.weights_ = np.asarray(weights, dtype=np.float64)
         setattr(self, self._probs_attr, family.as_float64(probs))
 
     def _prepared(self):
@@ -334,6 +379,12 @@ class _LearnedMixture(_MixtureBase):
         for rows in row_blocks(X, self.weights_.shape[0]):
             out[rows] = family.log_prob(X[rows], prepared)
         return out
+
+    def _log_prob_function(self, xp, device):
+        """Per-component log-likelihoods of Array API blocks, in ``xp``."""
+        family = self._family.for_prediction().in_namespace(xp, device)
+        prepared = family.prepare((self.weights_, getattr(self, self._probs_attr)))
+        return lambda Xb: family.log_prob(Xb, prepared)
 
     def _n_parameters(self):
         n_components = self.weights_.shape[0]
@@ -540,9 +591,9 @@ class _LearnedMixture(_MixtureBase):
             )
         return Z
 
-    def _predict_input(self, X):
+    def _predict_input(self, X, method="predict"):
         if not _has_covariates(self):
-            return super()._predict_input(X)
+            return super()._predict_input(X, method)
         check_is_fitted(self)
         X, Z = self._split_covariates(X, reset=False)
         return X, log_prior(with_intercept(Z), self._beta)

@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from ._blocks import Stats, zero_likelihood_error
 from ._solvers import check_explained
 from ._validation import check_sample_weight, check_weights, validate_params
+from ._xp import namespace_of
 
 
 def step_size(t, learning_offset, learning_decay):
@@ -118,6 +119,12 @@ def fixed_batch_stats(lik, row_max, sample_weight, weights):
 def fixed_partial_fit(estimator, X, sample_weight=None):
     """Body of :meth:`FixedComponentMixture.partial_fit` (see its docstring)."""
     validate_params(estimator, estimator._parameter_constraints)
+    if namespace_of(X) is not None:
+        raise TypeError(
+            "partial_fit takes NumPy arrays (or anything NumPy converts); "
+            "Array API input is fitted with fit. Give the batches as NumPy "
+            "arrays, or fit on the whole array."
+        )
     fitted = hasattr(estimator, "weights_")
     X = estimator._validate_X(X, reset=not fitted)
     if not fitted:

@@ -56,6 +56,7 @@ _CONTINUOUS_DATA_CHECKS = [
     "check_estimator_sparse_matrix",
     "check_estimators_pickle",
     "check_estimators_pickle(readonly_memmap=True)",
+    "check_array_api_input",
     "check_f_contiguous_array_estimator",
     "check_methods_sample_order_invariance",
     "check_methods_subset_invariance",

@@ -10,6 +10,8 @@ over row blocks and add up the results.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _fast
+
 # Rows per block aim at about this many entries of X (a few hundred KiB), so
 # that a block read by the E-step is still in cache for the M-step product.
 _BLOCK_ENTRIES = 1 << 15
@@ -96,6 +98,7 @@ def log_normalize(weighted):
     np.exp(resp, out=resp)
     total = resp.sum(axis=1, keepdims=True)
     resp /= total
+    _fast.flush_subnormal(resp)
     log_norm = (np.log(total) + row_max)[:, 0]
     return log_norm, resp
 
@@ -166,6 +169,9 @@ def bernoulli_pass(X, sample_weight, params, *, has_missing=True, unit_weight=Fa
     """
     n_rows, n_features = X.shape
     stats = BernoulliStats(params.log_weights.shape[0], n_features)
+    if _fast.HAVE_KERNEL and _kernel_input(X):
+        stats.add(*_fast_stats(X, params, sample_weight, has_missing, unit_weight))
+        return stats
     dense = not sp.issparse(X)
     for rows in row_blocks(X, params.bias.shape[0]):
         sw = sample_weight[rows]
@@ -180,6 +186,32 @@ def bernoulli_pass(X, sample_weight, params, *, has_missing=True, unit_weight=Fa
         )
         stats.add(nk, xk, missing_k, float(sw @ log_norm))
     return stats
+
+
+def compute_dtype(X):
+    """The float dtype EM runs in for X: its own if floating, else float64."""
+    return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _kernel_input(X):
+    """True when the compiled kernel reads X as it is (dense or CSR)."""
+    if sp.issparse(X):
+        return X.format == "csr" and X.dtype in (np.float32, np.float64)
+    return isinstance(X, np.ndarray) and X.dtype in _fast.DENSE_DTYPES
+
+
+def _fast_stats(X, params, sample_weight, has_missing, unit_weight):
+    """``(nk, xk, missing_k, log_lik)`` of X from the compiled kernel."""
+    stats = _fast.bernoulli_stats_csr if sp.issparse(X) else _fast.bernoulli_stats
+    return stats(
+        X,
+        params.log_odds_t,
+        params.bias,
+        params.log_q,
+        None if unit_weight else sample_weight,
+        has_missing,
+        _fast.default_n_threads(),
+    )
 
 
 def _dense_block_stats(Xb, params, sample_weight, may_have_missing, unit_weight):
@@ -199,6 +231,7 @@ def _dense_block_stats(Xb, params, sample_weight, may_have_missing, unit_weight)
     np.exp(resp, out=resp)
     total = resp.sum(axis=0)
     resp /= total
+    _fast.flush_subnormal(resp)
     log_norm = np.log(total)
     log_norm += top
     if not unit_weight:
@@ -242,7 +275,7 @@ def labels_stats(X, labels, n_components, sample_weight):
     """Sufficient statistics of one-hot responsibilities given by labels."""
     stats = BernoulliStats(n_components, X.shape[1])
     for rows in row_blocks(X, n_components):
-        resp = np.zeros((rows.stop - rows.start, n_components), dtype=X.dtype)
+        resp = np.zeros((rows.stop - rows.start, n_components), dtype=compute_dtype(X))
         resp[np.arange(resp.shape[0]), labels[rows]] = 1
         filled, missing = split_missing(X[rows])
         stats.add(*block_m_stats(resp, filled, missing, sample_weight[rows]))
@@ -263,7 +296,9 @@ def random_resp_stats(X, n_components, sample_weight, random_state):
         resp /= resp.sum(axis=1, keepdims=True)
         filled, missing = split_missing(X[rows])
         stats.add(
-            *block_m_stats(resp.astype(X.dtype), filled, missing, sample_weight[rows])
+            *block_m_stats(
+                resp.astype(compute_dtype(X)), filled, missing, sample_weight[rows]
+            )
         )
     return stats
 

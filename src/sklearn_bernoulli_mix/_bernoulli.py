@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils.validation import validate_data
 
+from . import _fast
 from ._blocks import (
     BernoulliParams,
     BernoulliStats,
@@ -12,6 +13,7 @@ from ._blocks import (
     bernoulli_m_step,
     bernoulli_pass,
     block_m_stats,
+    compute_dtype,
     has_nan,
     labels_stats,
     random_resp_stats,
@@ -300,13 +302,23 @@ class BernoulliMixture(_MixtureBase):
         tags.input_tags.allow_nan = True
         return tags
 
-    def _validate_X(self, X, reset):
+    def _validate_X(self, X, reset, keep_integer=False):
+        # With the compiled kernel, ``fit`` reads bool/uint8/int8 X as it is
+        # (EM then runs in float64); elsewhere X is converted to float.
+        dtypes = [np.float64, np.float32]
+        if (
+            keep_integer
+            and _fast.HAVE_KERNEL
+            and isinstance(X, np.ndarray)
+            and X.dtype in (np.bool_, np.uint8, np.int8)
+        ):
+            dtypes.append(X.dtype)
         X = validate_data(
             self,
             X,
             reset=reset,
             accept_sparse=["csr"],
-            dtype=[np.float64, np.float32],
+            dtype=dtypes,
             ensure_all_finite="allow-nan",
         )
         if self.binarize is None:
@@ -339,7 +351,7 @@ class BernoulliMixture(_MixtureBase):
                 indices = seeding[chosen]
             stats = BernoulliStats(n_components, X.shape[1])
             filled, missing = split_missing(X[indices])
-            resp = np.eye(n_components, dtype=X.dtype)
+            resp = np.eye(n_components, dtype=compute_dtype(X))
             stats.add(*block_m_stats(resp, filled, missing, sample_weight[indices]))
             return stats
         if self.init_params == "kmeans":
@@ -385,7 +397,7 @@ class BernoulliMixture(_MixtureBase):
         validate_params(self, self._parameter_constraints)
         warm = self.warm_start and hasattr(self, "converged_")
         previous_n_features = getattr(self, "n_features_in_", None)
-        X = self._validate_X(X, reset=True)
+        X = self._validate_X(X, reset=True, keep_integer=True)
         n_samples, n_features = X.shape
         if n_samples < self.n_components:
             raise ValueError(
@@ -411,7 +423,7 @@ class BernoulliMixture(_MixtureBase):
                 self.means_init, "means_init", shape=(self.n_components, n_features)
             )
 
-        dtype = X.dtype
+        dtype = compute_dtype(X)
         clip_eps = float(np.finfo(dtype).eps)
         alpha = float(self.alpha)
 

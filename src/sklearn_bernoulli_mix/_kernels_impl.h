@@ -52,11 +52,13 @@ typedef struct {
     const void *bias;  /* (kp) bias, padding -inf */
     const double *sw;  /* (n) sample weights or NULL */
     int has_missing;
+    int copy_block; /* 1: always copy blocks (the in-place read off) */
 } sbm_args;
 
 /* ---- float64 ------------------------------------------------------------ */
 #define FT double
 #define SUF d
+#define SBM_XKIND_SELF SBM_X_F64
 #define IT int64_t
 #define VL 8
 #define MANT 52
@@ -71,6 +73,7 @@ typedef struct {
 #include "_kernels_tmpl.h"
 #undef FT
 #undef SUF
+#undef SBM_XKIND_SELF
 #undef IT
 #undef VL
 #undef MANT
@@ -86,6 +89,7 @@ typedef struct {
 /* ---- float32 ------------------------------------------------------------ */
 #define FT float
 #define SUF f
+#define SBM_XKIND_SELF SBM_X_F32
 #define IT int32_t
 #define VL 16
 #define MANT 23
@@ -100,6 +104,7 @@ typedef struct {
 #include "_kernels_tmpl.h"
 #undef FT
 #undef SUF
+#undef SBM_XKIND_SELF
 #undef IT
 #undef VL
 #undef MANT

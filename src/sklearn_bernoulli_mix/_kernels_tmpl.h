@@ -139,7 +139,7 @@ static SBM_INLINE int FN(fill_block)(const sbm_args *a, ptrdiff_t r0, int nb,
             for (int v = 0; v < KVc; v++)                                     \
                 w[v] = FN(vload)(wt + (size_t)j * kp + (v0 + v) * VL);        \
             for (int t = 0; t < ITc; t++) {                                   \
-                FT x = XF[(size_t)(i0 + t) * dp + j];                         \
+                FT x = XS[(size_t)(i0 + t) * ld + j];                         \
                 for (int v = 0; v < KVc; v++) acc[t][v] += w[v] * x;          \
             }                                                                 \
         }                                                                     \
@@ -168,7 +168,8 @@ static SBM_INLINE int FN(fill_block)(const sbm_args *a, ptrdiff_t r0, int nb,
     } while (0)
 
 static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
-                                   const FT *XF, const FT *MF, int miss,
+                                   const FT *XS, ptrdiff_t ld,
+                                   const FT *MF, int miss,
                                    const FT *wt, const FT *lqt,
                                    const FT *bias, FT *LT)
 {
@@ -182,17 +183,25 @@ static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
     }
 }
 
-/* ---- M statistics of a tile: out[k0:k0+KTc, j0:j0+JVc*VL] += R^T S ------ */
+/* ---- M statistics of a tile: out[k0:k0+KTc, j0:j0+JVc*VL] += R^T S ------
+ * S has row stride LD; TAILc = 1 reads the last d - j0 < VL columns one by
+ * one (S need not be padded). */
 
-#define SBM_M_TILE(KTc, JVc, S, OUT)                                          \
+#define SBM_M_TILE(KTc, JVc, TAILc)                                           \
     do {                                                                      \
         FN(vec) acc[KTc][JVc];                                                \
         for (int t = 0; t < KTc; t++)                                         \
             for (int v = 0; v < JVc; v++) acc[t][v] = FN(vsplat)(0);          \
         for (int i = 0; i < nb; i++) {                                        \
             FN(vec) x[JVc];                                                   \
-            for (int v = 0; v < JVc; v++)                                     \
-                x[v] = FN(vload)(S + (size_t)i * dp + j0 + v * VL);           \
+            const FT *srow = S + (size_t)i * ld + j0;                         \
+            if (TAILc) {                                                      \
+                FT tmp[VL] = {0};                                             \
+                for (int q = 0; q < d - j0; q++) tmp[q] = srow[q];            \
+                x[0] = FN(vload)(tmp);                                        \
+            } else {                                                          \
+                for (int v = 0; v < JVc; v++) x[v] = FN(vload)(srow + v * VL);\
+            }                                                                 \
             const FT *r = LT + (size_t)i * kp + k0;                           \
             for (int t = 0; t < KTc; t++) {                                   \
                 FT rt = r[t];                                                 \
@@ -200,7 +209,7 @@ static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
             }                                                                 \
         }                                                                     \
         for (int t = 0; t < KTc; t++) {                                       \
-            double *o = OUT + (size_t)(k0 + t) * d;                           \
+            double *o = out + (size_t)(k0 + t) * d;                           \
             for (int v = 0; v < JVc; v++) {                                   \
                 FT tmp[VL];                                                   \
                 FN(vstore)(tmp, acc[t][v]);                                   \
@@ -211,22 +220,23 @@ static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
         }                                                                     \
     } while (0)
 
-#define SBM_M_ROWGROUP(KTc, S, OUT)                                           \
+#define SBM_M_ROWGROUP(KTc)                                                   \
     do {                                                                      \
         int j0 = 0;                                                           \
-        for (; j0 + 2 * VL <= dp; j0 += 2 * VL) SBM_M_TILE(KTc, 2, S, OUT);   \
-        for (; j0 < dp; j0 += VL) SBM_M_TILE(KTc, 1, S, OUT);                 \
+        for (; j0 + 2 * VL <= d; j0 += 2 * VL) SBM_M_TILE(KTc, 2, 0);         \
+        for (; j0 + VL <= d; j0 += VL) SBM_M_TILE(KTc, 1, 0);                 \
+        if (j0 < d) SBM_M_TILE(KTc, 1, 1);                                    \
     } while (0)
 
-static SBM_INLINE void FN(m_block)(int nb, int d, int dp, int kp, int K,
-                                   const FT *S, const FT *LT, double *out)
+static SBM_INLINE void FN(m_block)(int nb, int d, int kp, int K, const FT *S,
+                                   ptrdiff_t ld, const FT *LT, double *out)
 {
     for (int k0 = 0; k0 < K;) {
         int g = K - k0;
-        if (g >= 8) { SBM_M_ROWGROUP(8, S, out); k0 += 8; }
-        else if (g >= 4) { SBM_M_ROWGROUP(4, S, out); k0 += 4; }
-        else if (g >= 2) { SBM_M_ROWGROUP(2, S, out); k0 += 2; }
-        else { SBM_M_ROWGROUP(1, S, out); k0 += 1; }
+        if (g >= 8) { SBM_M_ROWGROUP(8); k0 += 8; }
+        else if (g >= 4) { SBM_M_ROWGROUP(4); k0 += 4; }
+        else if (g >= 2) { SBM_M_ROWGROUP(2); k0 += 2; }
+        else { SBM_M_ROWGROUP(1); k0 += 1; }
     }
 }
 
@@ -289,10 +299,11 @@ static int FN(dense_chunk)(const sbm_args *a, ptrdiff_t r0, ptrdiff_t r1,
     const FT *wt = (const FT *)a->wt, *lqt = (const FT *)a->lqt;
     const FT *bias = (const FT *)a->bias;
     size_t nx = (size_t)bp * dp;
-    FT *buf = (FT *)SBM_MALLOC(sizeof(FT) * (nx * (a->has_missing ? 2 : 1)
-                                         + (size_t)bp * kp + 3 * (size_t)(bp + VL)
-                                         + kp));
-    if (!buf) return -1;
+    void *raw = SBM_MALLOC(64 + sizeof(FT) * (nx * (a->has_missing ? 2 : 1)
+                                              + (size_t)bp * kp
+                                              + 3 * (size_t)(bp + VL) + kp));
+    if (!raw) return -1;
+    FT *buf = (FT *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     FT *XF = buf, *MF = a->has_missing ? buf + nx : NULL;
     FT *LT = buf + nx * (a->has_missing ? 2 : 1);
     FT *work = LT + (size_t)bp * kp, *nkacc = work + 3 * (size_t)(bp + VL);
@@ -302,19 +313,31 @@ static int FN(dense_chunk)(const sbm_args *a, ptrdiff_t r0, ptrdiff_t r1,
     for (int k = 0; k < kp; k++) nkacc[k] = 0;
     double ll = 0;
     int anymiss = 0;
+    /* X already in the computation dtype, rows contiguous, no NaN to
+     * replace: the block is read in place, not copied. */
+    const int direct = a->xkind == SBM_XKIND_SELF && a->cs == 1 && !a->has_missing
+                       && !a->copy_block;
     for (ptrdiff_t b0 = r0; b0 < r1; b0 += bp) {
         int nb = (int)(r1 - b0 < bp ? r1 - b0 : bp);
-        int miss = FN(fill_block)(a, b0, nb, d, dp, XF, MF);
+        const FT *XS = XF;
+        ptrdiff_t ld = dp;
+        int miss = 0;
+        if (direct) {
+            XS = (const FT *)a->X + b0 * a->rs;
+            ld = a->rs;
+        } else {
+            miss = FN(fill_block)(a, b0, nb, d, dp, XF, MF);
+        }
         anymiss |= miss;
-        FN(e_block)(nb, d, dp, kp, XF, MF, miss, wt, lqt, bias, LT);
+        FN(e_block)(nb, d, dp, kp, XS, ld, MF, miss, wt, lqt, bias, LT);
         ll += FN(normalize_block)(nb, K, kp, a->sw, b0, LT, work, nkacc);
-        FN(m_block)(nb, d, dp, kp, K, XF, LT, xk);
-        if (miss) FN(m_block)(nb, d, dp, kp, K, MF, LT, mk);
+        FN(m_block)(nb, d, kp, K, XS, ld, LT, xk);
+        if (miss) FN(m_block)(nb, d, kp, K, MF, dp, LT, mk);
     }
     for (int k = 0; k < K; k++) nk[k] = (double)nkacc[k];
     out[0] = ll;
     out[1] = anymiss;
-    SBM_FREE(buf);
+    SBM_FREE(raw);
     return 0;
 }
 

@@ -25,6 +25,7 @@ cdef extern from "_kernels_impl.h" nogil:
         const int64_t *ind64
         int xkind
         int fkind
+        int xsize
         int d
         int K
         int dp
@@ -35,6 +36,7 @@ cdef extern from "_kernels_impl.h" nogil:
         const void *bias
         const double *sw
         int has_missing
+        int copy_block
     int sbm_lanes(int fkind)
     int sbm_dense_chunk(const sbm_args *a, Py_ssize_t r0, Py_ssize_t r1, double *out)
     int sbm_csr_chunk(const sbm_args *a, Py_ssize_t r0, Py_ssize_t r1, double *out)
@@ -159,6 +161,7 @@ def dense_stats(X, log_odds, bias, log_q, sample_weight, bint has_missing,
     a.ind32 = NULL
     a.ind64 = NULL
     a.xkind = xkind
+    a.xsize = X.itemsize
     a.fkind = fkind
     a.d = d
     a.K = K
@@ -170,6 +173,7 @@ def dense_stats(X, log_odds, bias, log_q, sample_weight, bint has_missing,
     a.bias = <const void *> _address(bias_p)
     a.sw = NULL if sample_weight is None else <const double *> _address(sample_weight)
     a.has_missing = bool(has_missing and xkind in (0, 1))
+    a.copy_block = 0
     cdef Py_ssize_t P = 2 + K + K * d * (2 if a.has_missing else 1)
     total = _run(&a, n, bp * _CHUNK_BLOCKS, P, n_threads, False)
     nk = total[2:2 + K].copy()
@@ -206,6 +210,7 @@ def csr_stats(data, indices, indptr, int n_features, log_odds, bias, log_q,
     else:
         a.ind64 = <const int64_t *> _address(indices)
     a.xkind = _X_KINDS[data.dtype]
+    a.xsize = data.itemsize
     a.fkind = fkind
     a.d = d
     a.K = K
@@ -217,6 +222,7 @@ def csr_stats(data, indices, indptr, int n_features, log_odds, bias, log_q,
     a.bias = <const void *> _address(bias_p)
     a.sw = NULL if sample_weight is None else <const double *> _address(sample_weight)
     a.has_missing = bool(has_missing)
+    a.copy_block = 0
     cdef Py_ssize_t P = 2 + K + d * kp * (2 if a.has_missing else 1)
     total = _run(&a, n, _CSR_CHUNK_ROWS, P, n_threads, True)
     nk = total[2:2 + K].copy()

@@ -45,6 +45,7 @@ typedef struct {
     const int32_t *ind32;
     const int64_t *ind64;
     int xkind, fkind;
+    int xsize;         /* bytes of one element of X */
     int d, K;          /* features, components */
     int dp, kp, bp;    /* padded features, padded components, block rows */
     const void *wt;    /* (d x kp) log-odds, padding 0 */

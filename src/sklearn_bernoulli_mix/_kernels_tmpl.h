@@ -195,6 +195,10 @@ static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
         for (int i = 0; i < nb; i++) {                                        \
             FN(vec) x[JVc];                                                   \
             const FT *srow = S + (size_t)i * ld + j0;                         \
+            if (pf < pf_end) {                                                \
+                __builtin_prefetch(pf, 0, 2);                                 \
+                pf += 64;                                                     \
+            }                                                                 \
             if (TAILc) {                                                      \
                 FT tmp[VL] = {0};                                             \
                 for (int q = 0; q < d - j0; q++) tmp[q] = srow[q];            \
@@ -220,23 +224,30 @@ static SBM_INLINE void FN(e_block)(int nb, int d, int dp, int kp,
         }                                                                     \
     } while (0)
 
-#define SBM_M_ROWGROUP(KTc)                                                   \
+/* Column tiles of JVc vectors, then single vectors, then the tail; at least
+ * 8 independent accumulators per tile keep the FMA units busy. */
+#define SBM_M_ROWGROUP(KTc, JVc)                                              \
     do {                                                                      \
         int j0 = 0;                                                           \
-        for (; j0 + 2 * VL <= d; j0 += 2 * VL) SBM_M_TILE(KTc, 2, 0);         \
+        for (; j0 + JVc * VL <= d; j0 += JVc * VL) SBM_M_TILE(KTc, JVc, 0);   \
         for (; j0 + VL <= d; j0 += VL) SBM_M_TILE(KTc, 1, 0);                 \
         if (j0 < d) SBM_M_TILE(KTc, 1, 1);                                    \
     } while (0)
 
 static SBM_INLINE void FN(m_block)(int nb, int d, int kp, int K, const FT *S,
-                                   ptrdiff_t ld, const FT *LT, double *out)
+                                   ptrdiff_t ld, const FT *LT, double *out,
+                                   const char *pf, const char *pf_end)
 {
+    /* pf..pf_end: the next block of X, prefetched while this one is
+     * computed (the M-step reads the block from cache, not memory).
+     * Components in groups of 8, 4, 2, 1; the small groups take wider
+     * column tiles. */
     for (int k0 = 0; k0 < K;) {
         int g = K - k0;
-        if (g >= 8) { SBM_M_ROWGROUP(8); k0 += 8; }
-        else if (g >= 4) { SBM_M_ROWGROUP(4); k0 += 4; }
-        else if (g >= 2) { SBM_M_ROWGROUP(2); k0 += 2; }
-        else { SBM_M_ROWGROUP(1); k0 += 1; }
+        if (g >= 8) { SBM_M_ROWGROUP(8, 2); k0 += 8; }
+        else if (g >= 4) { SBM_M_ROWGROUP(4, 2); k0 += 4; }
+        else if (g >= 2) { SBM_M_ROWGROUP(2, 4); k0 += 2; }
+        else { SBM_M_ROWGROUP(1, 8); k0 += 1; }
     }
 }
 
@@ -331,8 +342,14 @@ static int FN(dense_chunk)(const sbm_args *a, ptrdiff_t r0, ptrdiff_t r1,
         anymiss |= miss;
         FN(e_block)(nb, d, dp, kp, XS, ld, MF, miss, wt, lqt, bias, LT);
         ll += FN(normalize_block)(nb, K, kp, a->sw, b0, LT, work, nkacc);
-        FN(m_block)(nb, d, kp, K, XS, ld, LT, xk);
-        if (miss) FN(m_block)(nb, d, kp, K, MF, dp, LT, mk);
+        const char *pf = NULL, *pf_end = NULL;
+        if (a->cs == 1 && b0 + nb < r1) {
+            ptrdiff_t nnext = r1 - b0 - nb < bp ? r1 - b0 - nb : bp;
+            pf = (const char *)a->X + (b0 + nb) * a->rs * a->xsize;
+            pf_end = pf + nnext * a->rs * a->xsize;
+        }
+        FN(m_block)(nb, d, kp, K, XS, ld, LT, xk, pf, pf_end);
+        if (miss) FN(m_block)(nb, d, kp, K, MF, dp, LT, mk, NULL, NULL);
     }
     for (int k = 0; k < K; k++) nk[k] = (double)nkacc[k];
     out[0] = ll;

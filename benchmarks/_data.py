@@ -18,12 +18,14 @@ FULL = {
     "dense": (200_000, 100, 10),
     "sparse": (100_000, 2_000, 20),
     "missing": (200_000, 100, 10),
+    "converged": (200_000, 100, 10),
 }
 QUICK = {
     "digits": (1797, 64, 10),
     "dense": (20_000, 100, 10),
     "sparse": (10_000, 2_000, 20),
     "missing": (20_000, 100, 10),
+    "converged": (20_000, 100, 10),
 }
 SPARSE_DENSITY = 0.01
 MISSING_FRACTION = 0.10
@@ -32,7 +34,9 @@ DESCRIPTION = {
     "dense": "simulated Bernoulli mixture, dense",
     "sparse": f"simulated Bernoulli mixture, CSR, {SPARSE_DENSITY:.0%} density",
     "missing": f"the dense set with {MISSING_FRACTION:.0%} of entries NaN",
+    "converged": "the dense set, started from its EM fixed point (extreme posteriors)",
 }
+CONVERGED_ITERATIONS = 60
 
 
 def _simulate_dense(n, d, k, rng):
@@ -103,6 +107,10 @@ def _build(name, sizes):
             X[start:stop][mask_rng.random((stop - start, d)) < MISSING_FRACTION] = (
                 np.nan
             )
+    elif name == "converged":
+        X, weights, means = load(name="dense", quick=sizes is QUICK)
+        weights, means = _em_iterations(X, weights, means, CONVERGED_ITERATIONS)
+        return X, weights, means
     else:
         raise ValueError(f"unknown data set {name!r}")
     if name == "missing":
@@ -111,6 +119,21 @@ def _build(name, sizes):
     else:
         weights, means = _initial_params(X, k, np.random.default_rng(SEED + 2))
     return X, weights, means
+
+
+def _em_iterations(X, weights, means, n_iter):
+    """Plain float64 EM from (weights, means): the start of the converged set."""
+    for _ in range(n_iter):
+        means = np.clip(means, 1e-6, 1 - 1e-6)
+        log_p, log_q = np.log(means), np.log1p(-means)
+        L = X @ (log_p - log_q).T + (np.log(weights) + log_q.sum(axis=1))
+        L -= L.max(axis=1, keepdims=True)
+        np.exp(L, out=L)
+        L /= L.sum(axis=1, keepdims=True)
+        nk = L.sum(axis=0)
+        weights = nk / nk.sum()
+        means = (L.T @ X) / np.maximum(nk[:, None], 1e-300)
+    return weights, np.clip(means, 1e-3, 1 - 1e-3)
 
 
 def cache_dir():

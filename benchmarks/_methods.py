@@ -244,6 +244,10 @@ def to_dense32(X):
     return (X.toarray() if sp.issparse(X) else X).astype(np.float32)
 
 
+def to_uint8(X):
+    return np.asarray(X).astype(np.uint8)
+
+
 def to_csr32(X):
     return X.astype(np.float32)
 
@@ -256,6 +260,7 @@ def identity(X):
 METHODS = {
     "ours-f64": ("BernoulliMixture float64", identity, ours_fit, "ours"),
     "ours-f32": ("BernoulliMixture float32", to_dense32, ours_fit, "ours"),
+    "ours-u8": ("BernoulliMixture uint8", to_uint8, ours_fit, "ours"),
     "ours-csr-f64": ("BernoulliMixture CSR float64", identity, ours_fit, "ours"),
     "ours-csr-f32": ("BernoulliMixture CSR float32", to_csr32, ours_fit, "ours"),
     "floor-f64": ("numpy floor float64", identity, floor_fit, "floor"),

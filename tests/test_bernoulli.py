@@ -24,7 +24,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Binarizer
 
-import sklearn_bernoulli_mix._bernoulli as bernoulli_module
+import sklearn_bernoulli_mix._engine as engine_module
 from sklearn_bernoulli_mix import (
     BernoulliMixture,
     InvalidParameterError,
@@ -629,13 +629,13 @@ def test_float32_fit_runs_in_float32(fmt, n_features, missing_rate, monkeypatch)
     if missing_rate:
         X = with_missing(np.random.RandomState(0), X, missing_rate)
     seen = []
-    original = bernoulli_module.BernoulliFamily.block_stats
+    original = engine_module.InMemoryData.total
 
-    def spy(family, Xb, sample_weight, params, **kwargs):
-        seen.append((Xb.dtype, params.log_odds.dtype))
-        return original(family, Xb, sample_weight, params, **kwargs)
+    def spy(data, family, params):
+        seen.append((data.X.dtype, params.log_odds.dtype))
+        return original(data, family, params)
 
-    monkeypatch.setattr(bernoulli_module.BernoulliFamily, "block_stats", spy)
+    monkeypatch.setattr(engine_module.InMemoryData, "total", spy)
     est = BernoulliMixture(
         3, means_init=means_init, weights_init=weights_init, tol=0, max_iter=30
     )
@@ -936,13 +936,13 @@ def test_only_means_init_is_used_as_given():
 def test_only_weights_init_is_used_as_given(monkeypatch):
     X, _, _, weights_init = small_problem(seed=33)
     seen = []
-    original = bernoulli_module.BernoulliFamily.block_stats
+    original = engine_module.InMemoryData.total
 
-    def spy(family, Xb, sample_weight, params, **kwargs):
+    def spy(data, family, params):
         seen.append(np.exp(np.asarray(params.log_weights, dtype=np.float64)))
-        return original(family, Xb, sample_weight, params, **kwargs)
+        return original(data, family, params)
 
-    monkeypatch.setattr(bernoulli_module.BernoulliFamily, "block_stats", spy)
+    monkeypatch.setattr(engine_module.InMemoryData, "total", spy)
     mix = fit_quiet(
         BernoulliMixture(
             3, weights_init=weights_init, tol=0, max_iter=3, random_state=0

@@ -335,7 +335,7 @@ def test_guide_texts_match_the_code():
     # The docstring and the guide agree on how many forms components has.
     components = (guide / "components.rst").read_text()
     assert "in one of three forms" in components
-    fixed = (ROOT / "sklearn_bernoulli_mix" / "_fixed.py").read_text()
+    fixed = (ROOT / "src" / "sklearn_bernoulli_mix" / "_fixed.py").read_text()
     assert "in one of three forms" in fixed
     # Other column names at predict time raise, they do not warn.
     frame = pd.DataFrame({"q1": [0.0, 1.0], "q2": [1.0, 0.0]})

@@ -5,7 +5,12 @@ import pathlib
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "sklearn_bernoulli_mix"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = next(
+    p
+    for p in (ROOT / "src" / "sklearn_bernoulli_mix", ROOT / "sklearn_bernoulli_mix")
+    if p.is_dir()
+)
 
 
 def _package_imports(tree, module):
@@ -35,13 +40,18 @@ def _graph():
     graph, hidden = {}, []
     for name, path in modules.items():
         tree = ast.parse(path.read_text())
-        top_level = {id(n) for n in tree.body}
+        in_function = {
+            id(inner)
+            for outer in ast.walk(tree)
+            if isinstance(outer, ast.FunctionDef | ast.AsyncFunctionDef)
+            for inner in ast.walk(outer)
+        }
         edges = set()
         for target, node in _package_imports(tree, name):
             if target not in modules or target == name:
                 continue
             edges.add(target)
-            if id(node) not in top_level:
+            if id(node) in in_function:
                 hidden.append(f"{name} imports {target} inside a function")
         graph[name] = edges
     return graph, hidden

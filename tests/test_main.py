@@ -482,7 +482,7 @@ def test_command_line_module_imports_numpy_and_sklearn_only_when_fitting():
     # __init__ imports the estimators) and run what must stay fast.
     probe = f"""
 import importlib.util, sys
-spec = importlib.util.spec_from_file_location("cli_alone", {str(ROOT / "sklearn_bernoulli_mix" / "_cli.py")!r})
+spec = importlib.util.spec_from_file_location("cli_alone", {str(ROOT / "src" / "sklearn_bernoulli_mix" / "_cli.py")!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 for argv in (["--help"], ["demo", "--help"], ["fit-csv", "--help"], ["demo", "--seed", "-1"]):

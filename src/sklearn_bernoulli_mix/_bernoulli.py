@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
+from . import _fast
 from ._blocks import (
     Stats,
     has_nan,
@@ -57,6 +58,10 @@ class BernoulliParams:
         # (n_components, n_features): the E product is log_odds @ X.T.
         self.log_odds = np.ascontiguousarray(log_p - log_q, dtype=dtype)
         self.log_q_sum = log_q.sum(axis=1).astype(dtype)
+        # The compiled kernel's layout: (n_features, n_components) log-odds and
+        # the E-step bias of a complete row, sum_j log(1 - p_kj) + log(w_k).
+        self.log_odds_t = np.ascontiguousarray(self.log_odds.T)
+        self.bias = self.log_q_sum + self.log_weights
 
 
 def _joint_t(filled, missing, params, bias):
@@ -147,6 +152,41 @@ class BernoulliFamily:
         return BernoulliParams(weights, means, self.dtype)
 
     # --------------------------------------------------------------- blocks
+
+    def whole_stats(self, X, sw, prepared, *, has_missing=True, unit_weight=False):
+        """The statistics of every row of X from the compiled kernel.
+
+        The kernel runs the same fused pass as :meth:`block_stats` over all
+        the rows (its own blocks, its own threads). Returns None where it
+        does not apply (no compiled kernel, another dtype or format, exact
+        0/1 probabilities), and the caller then runs the blocks.
+        """
+        if not _fast.HAVE_KERNEL or prepared.exact:
+            return None
+        if sp.issparse(X):
+            if X.format != "csr" or X.dtype != self.dtype:
+                return None
+            kernel = _fast.bernoulli_stats_csr
+        elif isinstance(X, np.ndarray) and X.dtype == self.dtype:
+            kernel = _fast.bernoulli_stats
+        else:
+            return None
+        nk, xk, missing_k, log_lik = kernel(
+            X,
+            prepared.log_odds_t,
+            prepared.bias,
+            prepared.log_q,
+            None if unit_weight else sw,
+            has_missing,
+            _fast.default_n_threads(),
+        )
+        return Stats(
+            nk=nk,
+            xk=xk,
+            missing_k=missing_k,
+            log_lik=float(log_lik),
+            weight=float(np.sum(sw, dtype=np.float64)),
+        )
 
     def log_prob(self, Xb, prepared):
         """Per-component log-likelihood (rows, n_components) of a block."""

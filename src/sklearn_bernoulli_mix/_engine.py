@@ -59,6 +59,17 @@ class InMemoryData:
     def total(self, family, prepared):
         """Statistics of every row under ``prepared`` parameters."""
         X, sw = self.X, self.sample_weight
+        whole = getattr(family, "whole_stats", None)
+        if whole is not None:
+            stats = whole(
+                X,
+                sw,
+                prepared,
+                has_missing=self.has_missing,
+                unit_weight=self.unit_weight,
+            )
+            if stats is not None:
+                return stats
         parts = [
             family.block_stats(
                 X[rows],

@@ -442,9 +442,12 @@ def test_categorical_covariances_at_the_mle(missing, weighted):
         "opg": np.linalg.inv(opg),
         "sandwich": inv_h @ opg @ inv_h,
     }
+    # The sandwich multiplies two finite-difference inverses, so its
+    # reference carries about twice their error (1.2e-4 seen on older numpy).
+    tolerance = {"hessian": 1e-4, "opg": 1e-4, "sandwich": 3e-4}
     for method, cov in expected.items():
         res = categorical_standard_errors(X, sw, w, probs, method=method)
-        assert rel_err(res.covariance, cov) < 1e-4, method
+        assert rel_err(res.covariance, cov) < tolerance[method], method
         # Delta method for the categories of item 2 in class 1.
         p = probs[2][1]
         pos = 1 + (2 + 1 + 3) + 2 + 1

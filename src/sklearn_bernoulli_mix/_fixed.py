@@ -387,6 +387,7 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
         weights, their covariance and standard errors are arrays of ``xp``.
         """
         self._components = components = self._resolve()
+        self._fitted_components = self.components
         X = self._validate_X_xp(X, reset=True, xp=xp)
         sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
         keep = None
@@ -512,6 +513,7 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
         if namespace is not None:
             return self._fit_xp(X, sample_weight, *namespace)
         self._components = components = self._resolve()
+        self._fitted_components = self.components
         X = self._validate_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         # Rows of zero weight are not data: they change neither the fit nor
@@ -677,6 +679,7 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
             X, sample_weight, validator._chunk_log_likelihood, owner=self
         )
         self._components = components
+        self._fitted_components = self.components
         self.n_components_ = n_components
 
         def initialize(random_state):

@@ -126,9 +126,17 @@ def fixed_partial_fit(estimator, X, sample_weight=None):
             "arrays, or fit on the whole array."
         )
     fitted = hasattr(estimator, "weights_")
+    fitted_with = getattr(estimator, "_fitted_components", estimator.components)
+    if fitted and fitted_with is not estimator.components:
+        raise ValueError(
+            "partial_fit continues the current model, but components was "
+            "changed (set_params) since it was fitted. Call fit, or fit a "
+            "clone, to start anew with the new components."
+        )
     X = estimator._validate_X(X, reset=not fitted)
     if not fitted:
         estimator._components = estimator._resolve()
+        estimator._fitted_components = estimator.components
     sw = check_sample_weight(sample_weight, X.shape[0])
     log_lik = estimator._components.log_likelihood(X)
     n_components = log_lik.shape[1]

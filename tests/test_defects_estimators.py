@@ -189,3 +189,17 @@ def test_alpha_zero_starts_off_the_boundary_and_reaches_the_maximum():
     # a symmetric start EM cannot leave.
     assert reached["kmeans"] == reached["k-means++"] == reached["random"] == 10
     assert reached["random_from_data"] >= 7, reached
+
+
+def test_verbose_fixed_mixture_reports_the_certified_gap(capsys):
+    X = np.array([[1]] * 613 + [[0]] * 387)
+    FixedComponentMixture([[0.8], [0.3]], verbose=2).fit(X)
+    out = capsys.readouterr().out
+    assert "Initialization 0" not in out and "ll change" not in out
+    lines = [line for line in out.splitlines() if "Iteration" in line]
+    # sqp converges in fewer than verbose_interval iterations: the last
+    # iteration is shown all the same, with its certified gap.
+    assert lines and "certified gap" in lines[-1]
+    assert "Fit converged" in out
+    gap = float(lines[-1].split("certified gap")[1])
+    assert 0 <= gap <= 1e-8

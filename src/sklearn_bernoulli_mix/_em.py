@@ -34,19 +34,24 @@ class _Progress:
         self._tqdm = _load_tqdm() if verbose >= 3 else None
         self._bar = None
 
-    def init_begin(self, i):
+    def init_begin(self, i, n_starts=2):
         if self._tqdm is not None:
-            self._bar = self._tqdm(total=self.max_iter, desc=f"init {i}", leave=True)
+            desc = f"init {i}" if n_starts > 1 else "fit"
+            self._bar = self._tqdm(total=self.max_iter, desc=desc, leave=True)
         elif self.verbose:
-            print(f"Initialization {i}")
+            self._what = "Initialization" if n_starts > 1 else "Fit"
+            if n_starts > 1:
+                print(f"Initialization {i}")
             self._t0 = self._t_iter = perf_counter()
 
-    def iter_end(self, n_iter, change, label="ll change"):
+    def iter_end(self, n_iter, change, label="ll change", last=False):
         if self._bar is not None:
             self._bar.update(1)
             self._bar.set_postfix_str(f"{label} {change:.3g}", refresh=False)
             return
-        if not self.verbose or n_iter % self.interval:
+        # The last iteration is always shown, so that a fit shorter than
+        # verbose_interval still says where it stopped.
+        if not self.verbose or (n_iter % self.interval and not last):
             return
         if self.verbose == 1:
             print(f"  Iteration {n_iter}")
@@ -67,11 +72,12 @@ class _Progress:
             return
         if not self.verbose:
             return
+        what = getattr(self, "_what", "Initialization")
         if self.verbose == 1:
-            print(f"Initialization {status}.")
+            print(f"{what} {status}.")
         else:
             print(
-                f"Initialization {status}. time lapse "
+                f"{what} {status}. time lapse "
                 f"{perf_counter() - self._t0:.5f}s\t lower bound {lower_bound:.5f}."
             )
 
@@ -85,7 +91,16 @@ def _load_tqdm():
     return tqdm
 
 
-def iterate(step, params, *, max_iter, is_converged, lower_bound=-np.inf, progress):
+def iterate(
+    step,
+    params,
+    *,
+    max_iter,
+    is_converged,
+    lower_bound=-np.inf,
+    progress,
+    progress_value=None,
+):
     """Run ``params = step(params)`` until ``is_converged`` or ``max_iter``.
 
     ``step(params)`` returns ``(new_params, lower_bound, info)`` where
@@ -93,6 +108,8 @@ def iterate(step, params, *, max_iter, is_converged, lower_bound=-np.inf, progre
     (the E-step's by-product, as in scikit-learn's mixtures) and ``info`` is
     whatever the convergence test needs. ``is_converged(change, info)`` sees
     the change of the lower bound since the previous iteration.
+    ``progress_value`` is ``(label, value(change, info))`` for the verbose
+    lines (default: the change of the log-likelihood).
 
     Returns ``(params, lower_bounds, n_iter, converged, info)``.
     """
@@ -103,8 +120,12 @@ def iterate(step, params, *, max_iter, is_converged, lower_bound=-np.inf, progre
         params, lower_bound, info = step(params)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous
-        progress.iter_end(n_iter, change)
-        if is_converged(change, info):
+        converged = is_converged(change, info)
+        label, value = ("ll change", change)
+        if progress_value is not None:
+            label, value = progress_value[0], progress_value[1](change, info)
+        progress.iter_end(n_iter, value, label, last=converged or n_iter == max_iter)
+        if converged:
             return params, lower_bounds, n_iter, True, info
     return params, lower_bounds, max_iter, False, info
 
@@ -119,6 +140,7 @@ def fit_em(
     warm_start_params=None,
     warm_start_lower_bound=-np.inf,
     unconverged_message,
+    progress_value=None,
 ):
     """Fit with ``n_init`` starts and keep the one with the best lower bound.
 
@@ -135,7 +157,7 @@ def fit_em(
     best = None
     starts = 1 if warm_start_params is not None else n_init
     for i in range(starts):
-        progress.init_begin(i)
+        progress.init_begin(i, starts)
         if warm_start_params is not None:
             params, lower_bound = warm_start_params, warm_start_lower_bound
         else:
@@ -147,6 +169,7 @@ def fit_em(
             is_converged=is_converged,
             lower_bound=lower_bound,
             progress=progress,
+            progress_value=progress_value,
         )
         progress.init_end(lower_bounds[-1], converged)
         if best is None or lower_bounds[-1] > best[1][-1]:

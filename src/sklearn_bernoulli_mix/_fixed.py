@@ -57,6 +57,7 @@ def run_fixed_em(estimator, initialize, step):
         step=step,
         is_converged=lambda change, bound: bound <= estimator.tol,
         n_init=1,
+        progress_value=("certified gap", lambda change, bound: bound),
         unconverged_message=lambda bound: (
             f"FixedComponentMixture did not converge in max_iter="
             f"{estimator.max_iter} iterations: the mean log-likelihood may still "

@@ -208,10 +208,11 @@ def test_each_chunk_is_validated_once_per_fit(synchronous, monkeypatch):
     assert sorted(calls) == [200, 200, 200]
 
 
-def test_fixed_bernoulli_components_equal_numpy_fit(client):
+@pytest.mark.parametrize("solver", ["em", "sqp"])
+def test_fixed_bernoulli_components_equal_numpy_fit(client, solver):
     X, weights, means = simulate(seed=3, n_samples=2000)
     sw = np.random.RandomState(4).randint(1, 4, X.shape[0]).astype(float)
-    params = dict(components=means, solver="em", tol=1e-9)
+    params = dict(components=means, solver=solver, tol=1e-9)
     numpy_fit = FixedComponentMixture(**params).fit(X, sample_weight=sw)
     Xd = to_dask(X, "sparse", chunks=((700, 1, 1299), (12,)))
     dask_fit = FixedComponentMixture(**params).fit(
@@ -245,7 +246,7 @@ def test_fixed_scipy_and_precomputed_components_equal_numpy_fit(client):
     numpy_fit = FixedComponentMixture("precomputed", solver="em", max_iter=6).fit(
         log_lik
     )
-    dask_fit = FixedComponentMixture("precomputed", max_iter=6).fit(
+    dask_fit = FixedComponentMixture("precomputed", solver="em", max_iter=6).fit(
         da.from_array(log_lik, chunks=(250, 3))
     )
     assert_same_fit(dask_fit, numpy_fit, ["weights_", "weights_stderr_"])

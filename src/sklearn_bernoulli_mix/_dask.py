@@ -421,12 +421,19 @@ def _fixed_chunk(Xb, swb, log_likelihood, weights, want_hessian, row_offset):
     ratio = np.zeros_like(mix)
     np.divide(sw, mix, out=ratio, where=seen)
     with np.errstate(divide="ignore"):
-        log_lik = float(sw[seen] @ (np.log(mix[seen]) + row_max[seen]))
+        scaled = float(sw[seen] @ np.log(mix[seen]))
+    log_lik = scaled + float(sw[seen] @ row_max[seen])
     hessian = None
     if want_hessian:
         a = lik[seen] * (np.sqrt(sw[seen]) / mix[seen])[:, None]
         hessian = a.T @ a
-    return Stats(g=lik.T @ ratio, log_lik=log_lik, weight=float(sw.sum()), h=hessian)
+    return Stats(
+        g=lik.T @ ratio,
+        log_lik=log_lik,
+        scaled=scaled,
+        weight=float(sw.sum()),
+        h=hessian,
+    )
 
 
 def _line_chunk(Xb, swb, log_likelihood, weights, direction, steps, row_offset):
@@ -439,7 +446,7 @@ def _line_chunk(Xb, swb, log_likelihood, weights, direction, steps, row_offset):
     relative = (lik[seen] @ direction) / mix
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.log1p(np.multiply.outer(steps, relative)) @ sw[seen]
-    return Stats(values=values, worst=np.array([relative.min(initial=0.0)]))
+    return Stats(values=values, max_neg=float(np.max(-relative, initial=-np.inf)))
 
 
 class DaskLikelihood:

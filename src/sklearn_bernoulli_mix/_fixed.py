@@ -14,6 +14,7 @@ from ._solvers import (
     covariance_from_information,
     em_step,
     sqp_step,
+    sqp_step_reduced,
     squarem_step,
     store_weights_covariance,
     weights_covariance,
@@ -225,11 +226,14 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
     -----
     :meth:`fit` and the prediction methods also accept a
     ``dask.array.Array`` chunked along the rows (dense or scipy.sparse
-    chunks). Each EM iteration recomputes the component log-likelihoods
-    chunk by chunk on the workers and adds up the statistics, so X is never
+    chunks). Each iteration recomputes the component log-likelihoods chunk
+    by chunk on the workers and adds up the statistics, so X is never
     gathered, and one more pass gives the observed information behind
-    `weights_stderr_`; the result is that of the in-memory EM fit. Dask
-    input is always fitted with the EM update, whatever `solver`. Chunks
+    `weights_stderr_`. ``solver="sqp"`` reduces its gradient and K x K
+    Hessian over the chunks (and its line search, a few steps per pass), so
+    the result is that of the in-memory fit with the same solver;
+    ``solver="em"`` likewise; ``"squarem"``, whose safeguards need the
+    rows, runs the EM update on Dask input. Chunks
     along the features are merged as for :class:`BernoulliMixture`.
     Predictions on a Dask array are lazy Dask arrays. For a stream of
     mini-batches, use :meth:`partial_fit`.
@@ -690,15 +694,19 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
                 return random_state.dirichlet(np.ones(n_components))
             return np.full(n_components, 1 / n_components)
 
-        def step(weights):
+        def em(weights):
             stats = source.stats(weights)
             g = stats["g"] / stats.weight
             new_weights = weights * g
             new_weights /= new_weights.sum()
             return new_weights, stats.log_lik / stats.weight, float(np.log(g.max()))
 
+        # mix-SQP reduces its gradient and K x K Hessian over the chunks like
+        # any statistic; SQUAREM, whose safeguards need the rows, runs EM.
+        step = (lambda w: sqp_step_reduced(source, w)) if self.solver == "sqp" else em
+
         weights, bound = run_fixed_em(self, initialize, step)
-        self.weights_ = weights
+        self.weights_ = weights = weights / weights.sum()
         self.gap_bound_ = bound
         # The chunks' likelihoods are not kept: no profile or bootstrap.
         self._interval_data_ = None

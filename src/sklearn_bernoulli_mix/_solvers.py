@@ -605,6 +605,103 @@ def _hessian_factor(lik, scale, factor, n_components):
     return np.linalg.qr(a, mode="r") @ coef
 
 
+def _dense_qp_point(hess, grad, w, ridge, max_active_set_iter, active_set_tol):
+    """The minimiser over ``y >= 0`` of mix-SQP's quadratic model at ``w``.
+
+    ``hess`` (modified in place) gets a ridge relative to each diagonal
+    entry, so that it does not depend on the scale of the components; the
+    floor keeps a column of zeros (a component no row can come from) from
+    making it singular.
+    """
+    from scipy.linalg import LinAlgError, cholesky
+
+    diag = np.diag(hess).copy()
+    ridge_diag = np.maximum(diag, 1e-6 * diag.max())
+    while True:
+        hess[np.diag_indices_from(hess)] += ridge * ridge_diag
+        try:
+            root = cholesky(hess, check_finite=False)
+            break
+        except LinAlgError:
+            # Rounding left H indefinite along (near-)identical components:
+            # a larger ridge only damps the model along those directions.
+            hess[np.diag_indices_from(hess)] = diag
+            ridge *= 100.0
+    # The model is grad'(y - w) + 1/2 (y - w)' H (y - w); over y it has the
+    # linear term grad - H w (with exact H, H w = g and this is 1 - 2 g).
+    lin = grad - hess @ w
+    return _nonnegative_qp(hess, root, lin, w, max_active_set_iter, active_set_tol)
+
+
+def sqp_step_reduced(
+    source,
+    x,
+    *,
+    ridge=1e-10,
+    active_set_tol=1e-10,
+    max_active_set_iter=None,
+    sufficient_decrease=0.01,
+    step_reduction=0.75,
+    min_step=1e-10,
+    min_row_ratio=0.1,
+):
+    """One mix-SQP iteration on rows reachable only through reductions.
+
+    The iteration of :func:`sqp_step` (dense Hessian) for data that are
+    never gathered, e.g. the chunks of a Dask array. ``source.stats(w,
+    hessian=True)`` gives the sums over the rows of the gradient factor
+    ``g``, the Hessian ``h``, the log-likelihood (``log_lik``, and
+    ``scaled`` without the row maxima) and the weight; ``source.line_values(w,
+    p, steps)`` gives ``values[j] = sum_i s_i log1p(steps[j] (lik_i @ p) /
+    mix_i)`` and ``max_neg`` = ``max_i -(lik_i @ p) / mix_i``. The line
+    search evaluates the same candidate steps as :func:`sqp_step`, a few
+    at a time, so that from the same point both take the same step.
+    Returns ``(new_x, log_lik, gap_bound)`` like :func:`sqp_step` (the
+    log-likelihood with the row maxima, as the data's own).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n_components = x.shape[0]
+    w = x / x.sum()
+    stats = source.stats(w, hessian=True)
+    total_weight = stats.weight
+    g = stats["g"] / total_weight
+    hess = stats["h"] / total_weight
+    log_lik = stats.log_lik / total_weight
+    scaled = stats["scaled"] / total_weight
+    gap = float(np.log(g.max()))
+    grad = 1.0 - g
+    if max_active_set_iter is None:
+        max_active_set_iter = 3 * n_components + 10
+    y = _dense_qp_point(hess, grad, w, ridge, max_active_set_iter, active_set_tol)
+    direction = y - w
+    slope = float(grad @ direction)
+    if not slope < 0:
+        return w, log_lik, gap
+    total = float(direction.sum())
+    first = source.line_values(w, direction, np.array([1.0]))
+    step = 1.0
+    worst = -float(first["max_neg"])
+    if worst < 0:
+        step = min(1.0, (1.0 - min_row_ratio) / -worst)
+    pending = [] if step < 1.0 else [float(first["values"][0])]
+    while step >= min_step:
+        if not pending:
+            # The next steps, by the same successive products as sqp_step.
+            ladder = [step]
+            for _ in range(7):
+                ladder.append(ladder[-1] * step_reduction)
+            values = source.line_values(w, direction, np.array(ladder))["values"]
+            pending = [float(v) for v in values]
+        change = -pending.pop(0) / total_weight + step * total
+        if change <= sufficient_decrease * step * slope:
+            new_x = y if step == 1.0 else w + step * direction
+            return new_x, log_lik, gap
+        step *= step_reduction
+        if -step * slope < 1e-15 * (1.0 + abs(scaled)):
+            break
+    return w, log_lik, gap
+
+
 def sqp_step(
     lik,
     freq,
@@ -706,8 +803,6 @@ def sqp_step(
     quadratic programming", Journal of Computational and Graphical
     Statistics 29(2), 261-273, 2020.
     """
-    from scipy.linalg import LinAlgError, cholesky
-
     x = np.asarray(x, dtype=np.float64)
     n_components = x.shape[0]
     w = x / x.sum()
@@ -765,26 +860,7 @@ def sqp_step(
         columns, coef = factor
         a = lik[:, columns] * scale[:, None]
         hess = coef.T @ (a.T @ a) @ coef
-    # The ridge is relative to each diagonal entry, so that it does not
-    # depend on the scale of the components; the floor keeps a column of
-    # zeros (a component no row can come from) from making H singular.
-    diag = np.diag(hess).copy()
-    ridge_diag = np.maximum(diag, 1e-6 * diag.max())
-    while True:
-        hess[np.diag_indices_from(hess)] += ridge * ridge_diag
-        try:
-            root = cholesky(hess, check_finite=False)
-            break
-        except LinAlgError:
-            # Rounding left H indefinite along (near-)identical components:
-            # a larger ridge only damps the model along those directions.
-            hess[np.diag_indices_from(hess)] = diag
-            ridge *= 100.0
-
-    # The model is grad'(y - w) + 1/2 (y - w)' H (y - w); over y it has the
-    # linear term grad - H w (with exact H, H w = g and this is 1 - 2 g).
-    lin = grad - hess @ w
-    y = _nonnegative_qp(hess, root, lin, w, max_active_set_iter, active_set_tol)
+    y = _dense_qp_point(hess, grad, w, ridge, max_active_set_iter, active_set_tol)
     return _sqp_line_search(
         lik,
         freq,

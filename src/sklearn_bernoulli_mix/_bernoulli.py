@@ -528,7 +528,7 @@ class BernoulliMixture(_LearnedMixture):
 
     parameter_names_ : list of str
         Names of the free parameters of `covariance_`.
-    coef_ : ndarray of shape (n_components, n_covariates_)
+    coef_ : ndarray of shape (n_components, n_covariates)
         Only with `covariates`: the slopes of the multinomial logit of class
         membership. Class 0 is the reference: ``coef_[0]`` and
         ``intercept_[0]`` are 0, and ``coef_[k, j]`` is the change of the
@@ -539,7 +539,7 @@ class BernoulliMixture(_LearnedMixture):
         Only with `covariates`: the intercepts of the logit (``intercept_[0]
         = 0``).
 
-    coef_stderr_ : ndarray of shape (n_components, n_covariates_)
+    coef_stderr_ : ndarray of shape (n_components, n_covariates)
         Only with `covariates`: standard errors of `coef_` (0 for the
         reference class, NaN where the data do not identify a coefficient),
         from the inverse of the observed information of the observed-data

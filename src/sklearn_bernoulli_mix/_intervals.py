@@ -317,7 +317,7 @@ class _WeightsIntervalMixin:
 
         n_jobs : int or None, default=None
             Number of joblib workers refitting the bootstrap resamples;
-            ``None`` means 1 unless in a :func:`joblib.parallel_config`
+            ``None`` means 1 unless in a ``joblib.parallel_config``
             context. The result does not depend on it.
 
         Returns

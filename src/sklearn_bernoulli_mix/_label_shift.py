@@ -231,9 +231,6 @@ class LabelShiftAdapter(
     source_priors_ : ndarray of shape (n_classes,)
         The source class proportions used.
 
-    classes_ : ndarray of shape (n_classes,)
-        The classifier's classes.
-
     calibration_temperature_ : float
         The BCTS temperature ``T`` (1.0 without calibration).
 
@@ -351,7 +348,7 @@ class LabelShiftAdapter(
 
     @property
     def classes_(self):
-        """The classes of the wrapped classifier."""
+        """The classes of the wrapped classifier, ndarray of shape (n_classes,)."""
         return self.estimator.classes_
 
     @property
@@ -596,6 +593,27 @@ class LabelShiftAdapter(
         self._interval_data_ = mixture._interval_data_
         return self
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the adjusted predictions on labelled target data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target samples.
+
+        y : array-like of shape (n_samples,)
+            Their true labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The share of the samples whose :meth:`predict` is their label.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def predict_log_proba(self, X):
         """Compute the log-posteriors adjusted to the estimated class proportions.
 
@@ -635,7 +653,7 @@ class LabelShiftAdapter(
         -------
         proba : ndarray of shape (n_samples, n_classes)
             ``p_t(y | x)``, each row summing to one, columns in the order of
-            `classes_`.
+            ``classes_``.
         """
         return np.exp(self.predict_log_proba(X))
 
@@ -650,7 +668,7 @@ class LabelShiftAdapter(
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Labels from `classes_`.
+            Labels from ``classes_``.
         """
         labels = np.argmax(self.predict_log_proba(X), axis=1)
         return self.classes_[labels]

@@ -344,3 +344,33 @@ def test_integer_X_fits_as_float64(dtype):
     np.testing.assert_allclose(est.weights_, ref.weights_, rtol=1e-10)
     np.testing.assert_allclose(est.means_, ref.means_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(est.score(Xi), ref.score(X), rtol=1e-12)
+
+
+@needs_kernel
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_uint8_fit_makes_no_float_copy_of_X():
+    """A whole fit on 1,000,000 x 100 uint8 X: memory beyond X < 5% of X.nbytes."""
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, size=(1_000_000, 100), dtype=np.uint8)
+    start = rng.uniform(0.2, 0.8, (10, 100))
+    est = BernoulliMixture(
+        10,
+        means_init=start,
+        weights_init=np.full(10, 0.1),
+        tol=0,
+        max_iter=3,
+        se_method=None,
+        binarize=None,
+    )
+    tracemalloc.start()
+    try:
+        est.fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.05 * X.nbytes, f"{peak / X.nbytes:.3f} x X.nbytes"
+    ref = BernoulliMixture(**est.get_params()).fit(X[:20_000].astype(np.float64))
+    small = BernoulliMixture(**est.get_params()).fit(X[:20_000])
+    np.testing.assert_allclose(small.means_, ref.means_, rtol=1e-10, atol=1e-12)

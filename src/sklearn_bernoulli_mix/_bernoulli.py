@@ -167,7 +167,10 @@ class BernoulliFamily:
             if X.format != "csr" or X.dtype != self.dtype:
                 return None
             kernel = _fast.bernoulli_stats_csr
-        elif isinstance(X, np.ndarray) and X.dtype == self.dtype:
+        elif isinstance(X, np.ndarray) and (
+            X.dtype == self.dtype
+            or (self.dtype == np.float64 and X.dtype in _fast.DENSE_DTYPES)
+        ):
             kernel = _fast.bernoulli_stats
         else:
             return None
@@ -191,7 +194,15 @@ class BernoulliFamily:
     def log_prob(self, Xb, prepared):
         """Per-component log-likelihood (rows, n_components) of a block."""
         filled, missing = split_missing(Xb)
-        return _joint_t(filled, missing, prepared, prepared.log_q_sum).T
+        log_prob = _joint_t(filled, missing, prepared, prepared.log_q_sum).T
+        if missing is not None:
+            # A row with nothing observed has likelihood exactly 1 under every
+            # component (the sums above leave rounding there).
+            empty = np.asarray(missing.sum(axis=1)).ravel() == Xb.shape[1]
+            if empty.any():
+                log_prob = np.array(log_prob)
+                log_prob[empty] = 0.0
+        return log_prob
 
     def block_stats(self, Xb, sw, prepared, *, has_missing=True, unit_weight=False):
         """Fused E-step and M statistics of one block of rows.
@@ -711,6 +722,24 @@ class BernoulliMixture(_LearnedMixture):
             return X
         return _binarize(X, self.binarize)
 
+    def _validate_fit_X(self, X):
+        """``_validate_X`` for fit: bool, uint8 and int8 X stay as they are.
+
+        The compiled kernel reads such X directly (EM runs in float64), so
+        fit makes no float copy of it; predictions convert block by block.
+        """
+        if not (
+            _fast.HAVE_KERNEL
+            and isinstance(X, np.ndarray)
+            and X.dtype in (np.bool_, np.uint8, np.int8)
+        ):
+            return self._validate_X(X, reset=True)
+        X = validate_data(self, X, reset=True, dtype=[X.dtype])
+        if self.binarize is None:
+            check_binary(X)
+            return X
+        return _binarize(X, self.binarize)
+
     def _validate_X_xp(self, X, reset, xp):
         """``_validate_X`` of an Array API X, in its namespace."""
         X = validate_floats(self, X, reset, xp)
@@ -732,7 +761,9 @@ class BernoulliMixture(_LearnedMixture):
         return X if self.binarize is None else _binarize(X, self.binarize)
 
     def _make_family(self, data, previous):
-        return BernoulliFamily(data.n_features, alpha=self.alpha, dtype=data.dtype)
+        # Integer X (kept as it is for the kernel) computes in float64.
+        dtype = data.dtype if np.dtype(data.dtype).kind == "f" else np.float64
+        return BernoulliFamily(data.n_features, alpha=self.alpha, dtype=dtype)
 
     def _in_memory_data(self, X, sample_weight):
         # EM runs on the distinct rows with their total weight when that

@@ -54,7 +54,12 @@ class InMemoryData:
         self.has_missing = has_missing
         self.n_samples, self.n_features = X.shape
         self.dtype = X.dtype
-        self.unit_weight = bool(np.all(sample_weight == 1))
+        if sample_weight.ndim == 1 and sample_weight.strides == (0,):
+            self.unit_weight = bool(
+                sample_weight.shape[0] == 0 or sample_weight[0] == 1
+            )
+        else:
+            self.unit_weight = bool(np.all(sample_weight == 1))
 
     def total(self, family, prepared):
         """Statistics of every row under ``prepared`` parameters."""

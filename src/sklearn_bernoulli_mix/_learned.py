@@ -218,9 +218,17 @@ class _LearnedMixture(_MixtureBase):
             X = self._validate_X_xp(X, reset=True, xp=xp)
             sw, sw_host = sample_weight_on(xp, device, sample_weight, X.shape[0])
             return XPData(X, sw, sw_host, has_missing=has_nan_xp(xp, X))
-        X = self._validate_X(X, reset=True)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        X = self._validate_fit_X(X)
+        if sample_weight is None:
+            # Unit weights as a read-only view: no 8 bytes per row.
+            sample_weight = np.broadcast_to(np.float64(1.0), (X.shape[0],))
+        else:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return self._in_memory_data(X, sample_weight)
+
+    def _validate_fit_X(self, X):
+        """Validated X for :meth:`fit` (a family may keep a compact dtype)."""
+        return self._validate_X(X, reset=True)
 
     def _block_validator(self, n_features):
         """An unfitted copy of the estimator that validates blocks as fit would."""

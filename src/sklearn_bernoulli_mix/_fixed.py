@@ -13,6 +13,7 @@ from ._online import fixed_partial_fit
 from ._solvers import (
     covariance_from_information,
     em_step,
+    free_jacobian,
     sqp_step,
     sqp_step_reduced,
     squarem_step,
@@ -66,15 +67,6 @@ def run_fixed_em(estimator, initialize, step):
             f"(tol={estimator.tol}). Increase max_iter or raise tol."
         ),
     )
-
-
-def _free_jacobian(n_components, ref):
-    """Map from the free proportions (all but ``ref``) to weight differences."""
-    free = np.delete(np.arange(n_components), ref)
-    jac = np.zeros((n_components, n_components - 1))
-    jac[free, np.arange(n_components - 1)] = 1.0
-    jac[ref, :] = -1.0
-    return jac
 
 
 class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
@@ -715,7 +707,7 @@ class FixedComponentMixture(_WeightsIntervalMixin, _MixtureBase):
         else:
             ref = int(np.argmax(weights))
             hessian = source.stats(weights, hessian=True)["h"]
-            jac = _free_jacobian(n_components, ref)
+            jac = free_jacobian(n_components, ref)
             info = jac.T @ hessian @ jac
             cov, identifiable = covariance_from_information(info, ref, n_components)
         store_weights_covariance(self, cov, identifiable)

@@ -156,6 +156,15 @@ def _undefined_on_support(n_components, support):
     return cov
 
 
+def free_jacobian(n_components, ref):
+    """Map from the free proportions (all weights but ``ref``) to all weights."""
+    free = np.delete(np.arange(n_components), ref)
+    jac = np.zeros((n_components, n_components - 1))
+    jac[free, np.arange(n_components - 1)] = 1.0
+    jac[ref, :] = -1.0
+    return jac
+
+
 def covariance_from_information(info, ref, n_components):
     """Covariance of all weights from the information of the free proportions.
 
@@ -172,11 +181,8 @@ def covariance_from_information(info, ref, n_components):
     ):
         return np.full((n_components, n_components), np.nan), False
     inv_info = (eigvec / eigval) @ eigvec.T
-    free = np.delete(np.arange(n_components), ref)
     # w = J theta + e_ref with J mapping the free proportions to all weights.
-    jac = np.zeros((n_components, n_components - 1))
-    jac[free, np.arange(n_components - 1)] = 1.0
-    jac[ref, :] = -1.0
+    jac = free_jacobian(n_components, ref)
     return jac @ inv_info @ jac.T, True
 
 
